@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "ike-lite/crypto.h"
 #include "lib/err.h"
 #include "lib/secret.h"
 
@@ -56,10 +57,10 @@
 #define IKE_MAX_DOMAIN_LEN 255
 #define IKE_DETAIL_MAX     192
 
-/* Fill len bytes with randomness (nonces, SPIs, DH private values).  The
- * default (rand == NULL in the config) is libsodium's randombytes_buf.
- * Unit tests inject a fixed stream. */
-typedef void (*ike_rand_fn)(void *ctx, uint8_t *buf, size_t len);
+/* Randomness (nonces, SPIs, DH private values, IVs) comes through
+ * crypto.h's ike_rand_fn, void (*)(void *buf, size_t len); the default
+ * (rand == NULL in the config) is libsodium's randombytes_buf.  Unit tests
+ * inject a fixed stream. */
 
 /* RFC 7296 §3.5 identification (type is IANA: 1 IPV4_ADDR, 2 FQDN,
  * 3 RFC822_ADDR, 5 IPV6_ADDR, 9 DER_ASN1_DN, 11 KEY_ID). */
@@ -156,8 +157,7 @@ struct ike_config {
 
 	uint32_t reqid;                  /* hint passed back in INSTALL_CHILD */
 
-	ike_rand_fn rand;                /* NULL = libsodium */
-	void *rand_ctx;
+	ike_rand_fn rand;                /* NULL = libsodium (crypto.h) */
 
 	const char *log_name;            /* prefix for log lines (profile name); may be NULL */
 };
