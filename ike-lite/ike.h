@@ -70,11 +70,13 @@ struct ike_id {
 	uint8_t data[IKE_MAX_ID_LEN];
 };
 
-enum ike_auth_method {
-	IKE_AUTH_PSK = 1,                /* RFC 7296 §2.15 shared key MIC */
+/* How we authenticate (not the IANA auth method number, which is
+ * constants.h's enum ike_auth_method: EAP is not one of those). */
+enum ike_cred_kind {
+	IKE_CRED_PSK = 1,                /* RFC 7296 §2.15 shared key MIC */
 	/* seams for later issues: */
-	IKE_AUTH_CERT = 2,
-	IKE_AUTH_EAP = 3,
+	IKE_CRED_CERT = 2,
+	IKE_CRED_EAP = 3,
 };
 
 struct ike_encr_alg {
@@ -95,8 +97,10 @@ struct ike_proposal {
 	uint8_t esn[2];
 };
 
-/* RFC 7296 §3.13.1 traffic selector. */
-enum { IKE_TS_IPV4 = 7, IKE_TS_IPV6 = 8 };
+/* RFC 7296 §3.13.1 traffic selector (type 7 = IPv4 range, 8 = IPv6
+ * range, as constants.h's IKE_TS_IPV4_ADDR_RANGE / IKE_TS_IPV6_ADDR_RANGE). */
+#define IKE_TS_IPV4 7
+#define IKE_TS_IPV6 8
 struct ike_ts {
 	uint8_t type;                    /* IKE_TS_IPV4 or IKE_TS_IPV6 */
 	uint8_t ip_proto;                /* 0 = any */
@@ -116,8 +120,8 @@ struct ike_config {
 	struct ike_id local_id;          /* required */
 	struct ike_id remote_id;         /* type 0 = not checked, IDr not sent */
 
-	enum ike_auth_method auth;
-	struct secret psk;               /* IKE_AUTH_PSK; the engine copies it */
+	enum ike_cred_kind auth;
+	struct secret psk;               /* IKE_CRED_PSK; the engine copies it */
 
 	/* Proposals, offered in this order.  The KE payload of IKE_SA_INIT uses
 	 * the first group of the first proposal. */
