@@ -42,32 +42,33 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include "ike-lite/crypto.h"
 #include "lib/err.h"
 #include "lib/secret.h"
 
 /* ---------------------------------------------------------------- config */
 
-#define IKE_MAX_ALGS       8    /* per transform type in one proposal */
-#define IKE_MAX_PROPOSALS  8
-#define IKE_MAX_TS         16   /* traffic selectors per side */
-#define IKE_MAX_ID_LEN     255
+#define IKE_CFG_MAX_ALGS       8    /* per transform type in one proposal */
+#define IKE_CFG_MAX_PROPOSALS  8
+#define IKE_CFG_MAX_TS         16   /* traffic selectors per side */
+#define IKE_CFG_MAX_ID_LEN     255
 #define IKE_MAX_CP_ADDRS   4    /* DNS servers / subnets kept per family */
 #define IKE_MAX_DOMAINS    4
 #define IKE_MAX_DOMAIN_LEN 255
 #define IKE_DETAIL_MAX     192
 
-/* Randomness (nonces, SPIs, DH private values, IVs) comes through
- * crypto.h's ike_rand_fn, void (*)(void *buf, size_t len); the default
- * (rand == NULL in the config) is libsodium's randombytes_buf.  Unit tests
- * inject a fixed stream. */
+/* Randomness (nonces, SPIs, DH private values, IVs): the same type as
+ * crypto.h's (C11 allows the identical typedef twice, so this header does
+ * not pull in the codec's and crypto's headers).  The default (rand == NULL
+ * in the config) is libsodium's randombytes_buf.  Unit tests inject a fixed
+ * stream. */
+typedef void (*ike_rand_fn)(void *buf, size_t len);
 
 /* RFC 7296 §3.5 identification (type is IANA: 1 IPV4_ADDR, 2 FQDN,
  * 3 RFC822_ADDR, 5 IPV6_ADDR, 9 DER_ASN1_DN, 11 KEY_ID). */
 struct ike_id {
 	uint8_t type;                    /* 0 = not set */
 	uint16_t len;
-	uint8_t data[IKE_MAX_ID_LEN];
+	uint8_t data[IKE_CFG_MAX_ID_LEN];
 };
 
 /* How we authenticate (not the IANA auth method number, which is
@@ -88,12 +89,12 @@ struct ike_encr_alg {
  * For a Child SA (ESP): encr, integ, dh (only used for PFS in a later
  * CREATE_CHILD_SA; never sent in IKE_AUTH, RFC 7296 §1.2), esn (IANA 0 =
  * no ESN, 1 = ESN; empty = "no ESN" only). */
-struct ike_proposal {
+struct ike_cfg_proposal {
 	uint8_t n_encr, n_integ, n_prf, n_dh, n_esn;
-	struct ike_encr_alg encr[IKE_MAX_ALGS];
-	uint16_t integ[IKE_MAX_ALGS];    /* e.g. 12 AUTH_HMAC_SHA2_256_128 */
-	uint16_t prf[IKE_MAX_ALGS];      /* e.g. 5 PRF_HMAC_SHA2_256 */
-	uint16_t dh[IKE_MAX_ALGS];       /* e.g. 31 Curve25519, 14 MODP-2048 */
+	struct ike_encr_alg encr[IKE_CFG_MAX_ALGS];
+	uint16_t integ[IKE_CFG_MAX_ALGS];    /* e.g. 12 AUTH_HMAC_SHA2_256_128 */
+	uint16_t prf[IKE_CFG_MAX_ALGS];      /* e.g. 5 PRF_HMAC_SHA2_256 */
+	uint16_t dh[IKE_CFG_MAX_ALGS];       /* e.g. 31 Curve25519, 14 MODP-2048 */
 	uint8_t esn[2];
 };
 
@@ -101,7 +102,7 @@ struct ike_proposal {
  * range, as constants.h's IKE_TS_IPV4_ADDR_RANGE / IKE_TS_IPV6_ADDR_RANGE). */
 #define IKE_TS_IPV4 7
 #define IKE_TS_IPV6 8
-struct ike_ts {
+struct ike_cfg_ts {
 	uint8_t type;                    /* IKE_TS_IPV4 or IKE_TS_IPV6 */
 	uint8_t ip_proto;                /* 0 = any */
 	uint16_t start_port, end_port;   /* 0..65535 = any */
@@ -125,9 +126,9 @@ struct ike_config {
 
 	/* Proposals, offered in this order.  The KE payload of IKE_SA_INIT uses
 	 * the first group of the first proposal. */
-	struct ike_proposal ike_proposals[IKE_MAX_PROPOSALS];
+	struct ike_cfg_proposal ike_proposals[IKE_CFG_MAX_PROPOSALS];
 	size_t n_ike_proposals;
-	struct ike_proposal child_proposals[IKE_MAX_PROPOSALS];
+	struct ike_cfg_proposal child_proposals[IKE_CFG_MAX_PROPOSALS];
 	size_t n_child_proposals;
 	bool pfs;                        /* Child rekeys with a KE (later issue) */
 
@@ -137,9 +138,9 @@ struct ike_config {
 	/* Traffic selectors we propose: TSi (ours) and TSr (theirs).  Empty
 	 * TSi means "whatever address we are given" (0.0.0.0/0 / ::/0 with the
 	 * virtual IP narrowed by the responder); empty TSr means everything. */
-	struct ike_ts ts_local[IKE_MAX_TS];
+	struct ike_cfg_ts ts_local[IKE_CFG_MAX_TS];
 	size_t n_ts_local;
-	struct ike_ts ts_remote[IKE_MAX_TS];
+	struct ike_cfg_ts ts_remote[IKE_CFG_MAX_TS];
 	size_t n_ts_remote;
 
 	/* Lifetimes in seconds (0 = defaults: IKE 86400, Child 3600). */
@@ -275,9 +276,9 @@ struct ike_act_child {
 	/* Keys: encr includes the salt for AEAD (4 bytes for GCM and
 	 * ChaCha20-Poly1305, RFC 4106 / RFC 7634). */
 	struct secret encr_in, encr_out, integ_in, integ_out;
-	struct ike_ts ts_local[IKE_MAX_TS];      /* negotiated TSi */
+	struct ike_cfg_ts ts_local[IKE_CFG_MAX_TS];      /* negotiated TSi */
 	size_t n_ts_local;
-	struct ike_ts ts_remote[IKE_MAX_TS];     /* negotiated TSr */
+	struct ike_cfg_ts ts_remote[IKE_CFG_MAX_TS];     /* negotiated TSr */
 	size_t n_ts_remote;
 	uint32_t reqid;                  /* cfg.reqid */
 	uint32_t soft_lifetime_s, hard_lifetime_s;
