@@ -1,22 +1,13 @@
 /* auth_psk.c — AUTH payload data (RFC 7296 §2.15): the shared-key MIC now,
  * a dispatch seam for the signature methods later. */
 #include "ike-lite/crypto.h"
+#include "ike-lite/constants.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <sodium.h>
 #include <string.h>
 
-/* IANA IKEv2 Authentication Method (RFC 7296 §3.8, RFC 7427). */
-enum {
-	AUTHM_RSA_SIG = 1,
-	AUTHM_SHARED_KEY_MIC = 2,
-	AUTHM_DSS_SIG = 3,
-	AUTHM_ECDSA_256 = 9,
-	AUTHM_ECDSA_384 = 10,
-	AUTHM_ECDSA_521 = 11,
-	AUTHM_DIGITAL_SIG = 14,
-};
 
 #define PRF_MAX_LEN 64
 
@@ -70,14 +61,14 @@ int ike_auth_compute(uint8_t method, const struct ike_auth_input *in,
 		     struct pvpn_err *e)
 {
 	switch (method) {
-	case AUTHM_SHARED_KEY_MIC:
+	case IKE_AUTH_PSK:
 		return ike_auth_psk(in, cred ? cred->psk : NULL, out, cap, e);
-	case AUTHM_RSA_SIG:
-	case AUTHM_DSS_SIG:
-	case AUTHM_ECDSA_256:
-	case AUTHM_ECDSA_384:
-	case AUTHM_ECDSA_521:
-	case AUTHM_DIGITAL_SIG:
+	case IKE_AUTH_RSA_SIG:
+	case IKE_AUTH_DSS_SIG:
+	case IKE_AUTH_ECDSA_256:
+	case IKE_AUTH_ECDSA_384:
+	case IKE_AUTH_ECDSA_521:
+	case IKE_AUTH_DIGITAL_SIGNATURE:
 		return err_set(e, -ENOTSUP, "AUTH: signature method %u is not implemented yet",
 			       (unsigned)method);
 	default:

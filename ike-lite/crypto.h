@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ike-lite/constants.h"
 #include "lib/err.h"
 #include "lib/secret.h"
 
@@ -75,24 +76,24 @@ bool ike_dh_supported(uint16_t group);
 size_t ike_dh_public_len(uint16_t group);
 size_t ike_dh_shared_len(uint16_t group);
 
-struct ike_dh; /* opaque: one private value, wiped on free */
+struct ike_dh_ctx; /* opaque: one private value, wiped on free */
 
 /* A fresh private value from rnd (NULL: ike_rand_default).  NULL on an
  * unsupported group or allocation failure, with the reason in e. */
-struct ike_dh *ike_dh_new(uint16_t group, ike_rand_fn rnd, struct pvpn_err *e);
-uint16_t ike_dh_group(const struct ike_dh *dh);
+struct ike_dh_ctx *ike_dh_new(uint16_t group, ike_rand_fn rnd, struct pvpn_err *e);
+uint16_t ike_dh_group(const struct ike_dh_ctx *dh);
 /* Write the KE data (RFC 7296 §3.4: MODP g^x zero-padded to the prime's
  * length; RFC 5903 §7: x || y without 0x04; RFC 8031: the u/X448 value).
  * Returns its length, or -ENOBUFS if cap is too small. */
-int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t cap);
+int ike_dh_public(const struct ike_dh_ctx *dh, uint8_t *out, size_t cap);
 /* g^ir from the peer's KE data, after RFC 6989 / RFC 8031 checks: exact
  * length; MODP 1 < y < p-1; ECP point on the curve; X25519/X448 result not
  * all zero.  0 or -EINVAL (bad peer value) / -ENOMEM; out untouched on
  * failure. */
-int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
+int ike_dh_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 		  struct secret *out, struct pvpn_err *e);
 /* Wipe the private value and free; NULL is fine. */
-void ike_dh_free(struct ike_dh *dh);
+void ike_dh_free(struct ike_dh_ctx *dh);
 
 /* ------------------------------------------------------------------- PRF */
 
@@ -188,6 +189,16 @@ int ike_sk_seal_raw(const struct ike_suite *s, const struct secret *enc_key,
 		    const struct secret *integ_key, const uint8_t *iv,
 		    uint8_t *msg, size_t msg_cap, size_t sk_off, size_t plain_len,
 		    size_t pad_len, size_t *msg_len, struct pvpn_err *e);
+
+/* Protect a message laid out by the codec's builder (message.h:
+ * ike_build_sk_begin(b, suite->iv_len) ... ike_build_sk_end(b,
+ * suite->block_len, suite->icv_len, &lay); ike_build_finish): the SK
+ * payload at sk_off holds room for the IV, the plaintext, padding, the Pad
+ * Length byte and room for the ICV, and the lengths are final.  Picks a
+ * random IV (rnd, NULL: ike_rand_default), encrypts, writes the ICV. */
+int ike_sk_seal_built(const struct ike_suite *s, const struct secret *enc_key,
+		      const struct secret *integ_key, ike_rand_fn rnd,
+		      uint8_t *msg, size_t msg_len, size_t sk_off, struct pvpn_err *e);
 
 /* --------------------------------------------------------- AUTH (§2.15) */
 

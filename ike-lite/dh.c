@@ -7,6 +7,7 @@
  * libsodium's; the rest is OpenSSL's libcrypto, loaded only for those
  * groups. */
 #include "ike-lite/crypto.h"
+#include "ike-lite/constants.h"
 
 #include <errno.h>
 #include <openssl/bn.h>
@@ -30,14 +31,14 @@ struct group_info {
 };
 
 static const struct group_info groups[] = {
-	{ 14, DH_MODP, 256, 256, 0, BN_get_rfc3526_prime_2048, "MODP-2048" },
-	{ 15, DH_MODP, 384, 384, 0, BN_get_rfc3526_prime_3072, "MODP-3072" },
-	{ 16, DH_MODP, 512, 512, 0, BN_get_rfc3526_prime_4096, "MODP-4096" },
-	{ 19, DH_ECP, 64, 32, NID_X9_62_prime256v1, NULL, "ECP-256" },
-	{ 20, DH_ECP, 96, 48, NID_secp384r1, NULL, "ECP-384" },
-	{ 21, DH_ECP, 132, 66, NID_secp521r1, NULL, "ECP-521" },
-	{ 31, DH_X25519, 32, 32, 0, NULL, "Curve25519" },
-	{ 32, DH_X448, 56, 56, 0, NULL, "Curve448" },
+	{ IKE_DH_MODP2048, DH_MODP, 256, 256, 0, BN_get_rfc3526_prime_2048, "MODP-2048" },
+	{ IKE_DH_MODP3072, DH_MODP, 384, 384, 0, BN_get_rfc3526_prime_3072, "MODP-3072" },
+	{ IKE_DH_MODP4096, DH_MODP, 512, 512, 0, BN_get_rfc3526_prime_4096, "MODP-4096" },
+	{ IKE_DH_ECP256, DH_ECP, 64, 32, NID_X9_62_prime256v1, NULL, "ECP-256" },
+	{ IKE_DH_ECP384, DH_ECP, 96, 48, NID_secp384r1, NULL, "ECP-384" },
+	{ IKE_DH_ECP521, DH_ECP, 132, 66, NID_secp521r1, NULL, "ECP-521" },
+	{ IKE_DH_CURVE25519, DH_X25519, 32, 32, 0, NULL, "Curve25519" },
+	{ IKE_DH_CURVE448, DH_X448, 56, 56, 0, NULL, "Curve448" },
 };
 
 #define DH_PUB_MAX 512
@@ -45,7 +46,7 @@ static const struct group_info groups[] = {
  * for an exponent of about twice that; 512 bits covers all three. */
 #define MODP_EXP_BYTES 64
 
-struct ike_dh {
+struct ike_dh_ctx {
 	const struct group_info *g;
 	ike_rand_fn rnd;
 	union {
@@ -80,11 +81,11 @@ size_t ike_dh_shared_len(uint16_t group)
 	return g ? g->shared_len : 0;
 }
 
-uint16_t ike_dh_group(const struct ike_dh *dh) { return dh->g->id; }
+uint16_t ike_dh_group(const struct ike_dh_ctx *dh) { return dh->g->id; }
 
 /* --- MODP ------------------------------------------------------------- */
 
-static int modp_new(struct ike_dh *dh)
+static int modp_new(struct ike_dh_ctx *dh)
 {
 	uint8_t xb[MODP_EXP_BYTES];
 	BIGNUM *y = NULL, *gen = NULL;
@@ -120,7 +121,7 @@ out:
 	return rc;
 }
 
-static int modp_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
+static int modp_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 		       struct secret *out, struct pvpn_err *e)
 {
 	BIGNUM *y = BN_new(), *pm1 = BN_new(), *z = BN_secure_new();
@@ -165,7 +166,7 @@ out:
 
 /* --- ECP -------------------------------------------------------------- */
 
-static int ecp_new(struct ike_dh *dh)
+static int ecp_new(struct ike_dh_ctx *dh)
 {
 	size_t flen = dh->g->shared_len;
 	uint8_t db[66], oct[1 + 2 * 66];
@@ -209,7 +210,7 @@ out:
 	return rc;
 }
 
-static int ecp_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
+static int ecp_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 		      struct secret *out, struct pvpn_err *e)
 {
 	size_t flen = dh->g->shared_len;
@@ -273,7 +274,7 @@ out:
 
 /* --- Curve25519 (libsodium) / Curve448 (OpenSSL) -------------------- */
 
-static int x25519_new(struct ike_dh *dh)
+static int x25519_new(struct ike_dh_ctx *dh)
 {
 	if (sodium_init() < 0)
 		return -EIO;
@@ -285,7 +286,7 @@ static int x25519_new(struct ike_dh *dh)
 	return 0;
 }
 
-static int x25519_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
+static int x25519_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 			 struct secret *out, struct pvpn_err *e)
 {
 	struct secret s = { 0 };
@@ -303,7 +304,7 @@ static int x25519_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
 	return 0;
 }
 
-static int x448_new(struct ike_dh *dh)
+static int x448_new(struct ike_dh_ctx *dh)
 {
 	uint8_t priv[56];
 	size_t publen = 56;
@@ -320,7 +321,7 @@ static int x448_new(struct ike_dh *dh)
 	return rc;
 }
 
-static int x448_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
+static int x448_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 		       struct secret *out, struct pvpn_err *e)
 {
 	static const uint8_t zero[56];
@@ -355,10 +356,10 @@ out:
 
 /* --- dispatch --------------------------------------------------------- */
 
-struct ike_dh *ike_dh_new(uint16_t group, ike_rand_fn rnd, struct pvpn_err *e)
+struct ike_dh_ctx *ike_dh_new(uint16_t group, ike_rand_fn rnd, struct pvpn_err *e)
 {
 	const struct group_info *g = find_group(group);
-	struct ike_dh *dh;
+	struct ike_dh_ctx *dh;
 	int rc;
 
 	if (!g) {
@@ -387,7 +388,7 @@ struct ike_dh *ike_dh_new(uint16_t group, ike_rand_fn rnd, struct pvpn_err *e)
 	return dh;
 }
 
-int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t cap)
+int ike_dh_public(const struct ike_dh_ctx *dh, uint8_t *out, size_t cap)
 {
 	if (cap < dh->pub_len)
 		return -ENOBUFS;
@@ -395,7 +396,7 @@ int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t cap)
 	return (int)dh->pub_len;
 }
 
-int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
+int ike_dh_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 		  struct secret *out, struct pvpn_err *e)
 {
 	/* RFC 6989 §2 / RFC 8031 §2: the length is fixed per group. */
@@ -412,7 +413,7 @@ int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t len,
 	return -ENOTSUP;
 }
 
-void ike_dh_free(struct ike_dh *dh)
+void ike_dh_free(struct ike_dh_ctx *dh)
 {
 	if (!dh)
 		return;

@@ -3,6 +3,7 @@
  * HMAC-SHA-256/512 come from libsodium; HMAC-SHA-384 (which libsodium
  * lacks) from OpenSSL, fetched only when a suite uses it. */
 #include "ike-lite/crypto.h"
+#include "ike-lite/constants.h"
 
 #include <errno.h>
 #include <openssl/core_names.h>
@@ -11,20 +12,15 @@
 #include <sodium.h>
 #include <string.h>
 
-enum {
-	PRF_HMAC_SHA2_256 = 5,
-	PRF_HMAC_SHA2_384 = 6,
-	PRF_HMAC_SHA2_512 = 7,
-};
 
 #define PRF_MAX_LEN 64
 
 size_t ike_prf_len(uint16_t prf)
 {
 	switch (prf) {
-	case PRF_HMAC_SHA2_256: return 32;
-	case PRF_HMAC_SHA2_384: return 48;
-	case PRF_HMAC_SHA2_512: return 64;
+	case IKE_PRF_HMAC_SHA2_256: return 32;
+	case IKE_PRF_HMAC_SHA2_384: return 48;
+	case IKE_PRF_HMAC_SHA2_512: return 64;
 	default: return 0;
 	}
 }
@@ -66,7 +62,7 @@ int ike_prf(uint16_t prf, const uint8_t *key, size_t key_len,
 	    const struct ike_span *parts, size_t nparts, uint8_t *out)
 {
 	switch (prf) {
-	case PRF_HMAC_SHA2_256: {
+	case IKE_PRF_HMAC_SHA2_256: {
 		crypto_auth_hmacsha256_state st;
 		crypto_auth_hmacsha256_init(&st, key, key_len);
 		for (size_t i = 0; i < nparts; i++)
@@ -76,7 +72,7 @@ int ike_prf(uint16_t prf, const uint8_t *key, size_t key_len,
 		sodium_memzero(&st, sizeof(st));
 		return 0;
 	}
-	case PRF_HMAC_SHA2_512: {
+	case IKE_PRF_HMAC_SHA2_512: {
 		crypto_auth_hmacsha512_state st;
 		crypto_auth_hmacsha512_init(&st, key, key_len);
 		for (size_t i = 0; i < nparts; i++)
@@ -86,7 +82,7 @@ int ike_prf(uint16_t prf, const uint8_t *key, size_t key_len,
 		sodium_memzero(&st, sizeof(st));
 		return 0;
 	}
-	case PRF_HMAC_SHA2_384:
+	case IKE_PRF_HMAC_SHA2_384:
 		return hmac_sha384(key, key_len, parts, nparts, out);
 	default:
 		return -ENOTSUP;

@@ -18,6 +18,7 @@
  * ICV and the padding checked out, so a message that fails stays as it
  * was. */
 #include "ike-lite/crypto.h"
+#include "ike-lite/constants.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -26,17 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-	ENCR_AES_CBC = 12,
-	ENCR_AES_GCM_16 = 20,
-	ENCR_CHACHA20_POLY1305 = 28,
-	AUTH_HMAC_SHA2_256_128 = 12,
-	AUTH_HMAC_SHA2_384_192 = 13,
-	AUTH_HMAC_SHA2_512_256 = 14,
-};
 
-#define IKE_HDR_LEN 28
-#define GEN_HDR_LEN 4
+#define IKE_HDR_LEN IKE_HEADER_LEN
+#define GEN_HDR_LEN IKE_PAYLOAD_HDR_LEN
 #define ICV_MAX 32
 
 static void put_u16(uint8_t *p, size_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -84,9 +77,9 @@ static uint16_t integ_prf(uint16_t integ)
 	/* RFC 4868: HMAC-SHA2-N truncated to half its output; the HMAC is
 	 * the same one the PRF transforms 5/6/7 use. */
 	switch (integ) {
-	case AUTH_HMAC_SHA2_256_128: return 5;
-	case AUTH_HMAC_SHA2_384_192: return 6;
-	case AUTH_HMAC_SHA2_512_256: return 7;
+	case IKE_INTEG_HMAC_SHA2_256_128: return IKE_PRF_HMAC_SHA2_256;
+	case IKE_INTEG_HMAC_SHA2_384_192: return IKE_PRF_HMAC_SHA2_384;
+	case IKE_INTEG_HMAC_SHA2_512_256: return IKE_PRF_HMAC_SHA2_512;
 	default: return 0;
 	}
 }
@@ -112,7 +105,7 @@ static int compute_icv(const struct ike_suite *s, const struct secret *ik,
 
 static const EVP_CIPHER *aes_cipher(const struct ike_suite *s)
 {
-	if (s->encr == ENCR_AES_CBC)
+	if (s->encr == IKE_ENCR_AES_CBC)
 		return s->encr_key_bits == 256 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
 	return s->encr_key_bits == 256 ? EVP_aes_256_gcm() : EVP_aes_128_gcm();
 }
@@ -149,7 +142,7 @@ static int aead(const struct ike_suite *s, const struct secret *ek, const uint8_
 	memcpy(nonce, ek->data + klen, 4);
 	memcpy(nonce + 4, iv, 8);
 
-	if (s->encr == ENCR_CHACHA20_POLY1305) {
+	if (s->encr == IKE_ENCR_CHACHA20_POLY1305) {
 		if (sodium_init() < 0)
 			return -EIO;
 		if (enc) {
@@ -332,4 +325,29 @@ int ike_sk_seal(const struct ike_suite *s, const struct secret *enc_key,
 		rnd(msg + pt_end, pad_len);
 	return ike_sk_seal_raw(s, enc_key, integ_key, iv, msg, msg_cap, sk_off, plain_len,
 			       pad_len, msg_len, e);
+}
+
+int ike_sk_seal_built(const struct ike_suite *s, const struct secret *enc_key,
+		      const struct secret *integ_key, ike_rand_fn rnd,
+		      uint8_t *msg, size_t msg_len, size_t sk_off, struct pvpn_err *e)
+{
+	size_t payload_len, ct_len, pad_len;
+	uint8_t iv[16];
+
+	if (!rnd)
+		rnd = ike_rand_default;
+	if (sk_off < IKE_HDR_LEN || sk_off > msg_len || msg_len - sk_off < GEN_HDR_LEN)
+		return err_set(e, -EINVAL, "SK: the payload header lies outside the message");
+	payload_len = get_u16(msg + sk_off + 2);
+	if (payload_len != msg_len - sk_off ||
+	    payload_len < GEN_HDR_LEN + s->iv_len + 1 + s->icv_len)
+		return err_set(e, -EINVAL, "SK: the built payload (%zu bytes) does not fit the suite",
+			       payload_len);
+	ct_len = payload_len - GEN_HDR_LEN - s->iv_len - s->icv_len;
+	pad_len = msg[sk_off + GEN_HDR_LEN + s->iv_len + ct_len - 1];
+	if (pad_len + 1 > ct_len)
+		return err_set(e, -EINVAL, "SK: the built pad length %zu exceeds the payload", pad_len);
+	rnd(iv, s->iv_len);
+	return ike_sk_seal_raw(s, enc_key, integ_key, iv, msg, msg_len, sk_off,
+			       ct_len - 1 - pad_len, pad_len, &payload_len, e);
 }

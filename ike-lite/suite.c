@@ -4,44 +4,32 @@
  * IKEv2), RFC 7634 (ChaCha20-Poly1305), RFC 4868 (HMAC-SHA2), RFC 4106
  * (AES-GCM in ESP). */
 #include "ike-lite/crypto.h"
+#include "ike-lite/constants.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* IANA transform IDs used here (the codec's constants.h names them too). */
-enum {
-	ENCR_AES_CBC = 12,
-	ENCR_AES_GCM_16 = 20,
-	ENCR_CHACHA20_POLY1305 = 28,
-	PRF_HMAC_SHA2_256 = 5,
-	PRF_HMAC_SHA2_384 = 6,
-	PRF_HMAC_SHA2_512 = 7,
-	AUTH_NONE = 0,
-	AUTH_HMAC_SHA2_256_128 = 12,
-	AUTH_HMAC_SHA2_384_192 = 13,
-	AUTH_HMAC_SHA2_512_256 = 14,
-};
 
 static int fill_encr(struct ike_suite *s, uint16_t encr, uint16_t bits,
 		     struct pvpn_err *e)
 {
 	switch (encr) {
-	case ENCR_AES_CBC:
-	case ENCR_AES_GCM_16:
+	case IKE_ENCR_AES_CBC:
+	case IKE_ENCR_AES_GCM_16:
 		/* RFC 3602 / RFC 5282: the Key Length attribute is
 		 * mandatory; 192-bit keys are not offered by pvpn. */
 		if (bits != 128 && bits != 256)
 			return err_set(e, -ENOTSUP,
 				       "AES key length %u is not supported (128 or 256)",
 				       (unsigned)bits);
-		s->aead = encr == ENCR_AES_GCM_16;
+		s->aead = encr == IKE_ENCR_AES_GCM_16;
 		s->salt_len = s->aead ? 4 : 0;
 		s->encr_key_len = bits / 8 + s->salt_len;
 		s->iv_len = s->aead ? 8 : 16;
 		s->block_len = s->aead ? 1 : 16;
 		s->icv_len = s->aead ? 16 : 0;
 		return 0;
-	case ENCR_CHACHA20_POLY1305:
+	case IKE_ENCR_CHACHA20_POLY1305:
 		/* RFC 7634 §2: fixed 256-bit key, no Key Length attribute. */
 		if (bits != 0 && bits != 256)
 			return err_set(e, -ENOTSUP,
@@ -65,7 +53,7 @@ static int fill_integ(struct ike_suite *s, uint16_t integ, struct pvpn_err *e)
 	if (s->aead) {
 		/* RFC 5282 §8 / RFC 7634 §3: no separate integrity
 		 * transform with a combined-mode cipher. */
-		if (integ != AUTH_NONE)
+		if (integ != IKE_INTEG_NONE)
 			return err_set(e, -EINVAL,
 				       "integrity transform %u given with a combined-mode cipher",
 				       (unsigned)integ);
@@ -73,10 +61,10 @@ static int fill_integ(struct ike_suite *s, uint16_t integ, struct pvpn_err *e)
 		return 0;
 	}
 	switch (integ) {
-	case AUTH_HMAC_SHA2_256_128: s->integ_key_len = 32; s->icv_len = 16; return 0;
-	case AUTH_HMAC_SHA2_384_192: s->integ_key_len = 48; s->icv_len = 24; return 0;
-	case AUTH_HMAC_SHA2_512_256: s->integ_key_len = 64; s->icv_len = 32; return 0;
-	case AUTH_NONE:
+	case IKE_INTEG_HMAC_SHA2_256_128: s->integ_key_len = 32; s->icv_len = 16; return 0;
+	case IKE_INTEG_HMAC_SHA2_384_192: s->integ_key_len = 48; s->icv_len = 24; return 0;
+	case IKE_INTEG_HMAC_SHA2_512_256: s->integ_key_len = 64; s->icv_len = 32; return 0;
+	case IKE_INTEG_NONE:
 		return err_set(e, -EINVAL, "AES-CBC needs an integrity transform");
 	default:
 		return err_set(e, -ENOTSUP, "integrity transform %u is not supported",
