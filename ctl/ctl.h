@@ -9,7 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
+#include "ike-lite/ike.h"
+#include "kernel-xfrm/xfrm.h"
 #include "lib/err.h"
+#include "policy/profile.h"
 
 /* --- event loop (loop.c) ----------------------------------------------- */
 
@@ -78,6 +83,8 @@ struct ctl_keylog_item {
 /* Open (create 0600, append) and log a warning that keys are recorded. */
 int ctl_keylog_open(struct ctl_keylog *k, const char *path, struct pvpn_err *e);
 void ctl_keylog_close(struct ctl_keylog *k);
+/* Append text as given (the engine's blocks); a no-op when off. */
+int ctl_keylog_write_text(struct ctl_keylog *k, const char *text, size_t len);
 /* Append one block; a no-op when k is NULL or off. */
 int ctl_keylog_block(struct ctl_keylog *k, const char *title,
 		     const struct ctl_keylog_item *items, size_t n);
@@ -124,5 +131,99 @@ struct ctl_opts {
 /* Parse argv; on a usage error return -EINVAL with the sentence in e. */
 int ctl_opts_parse(struct ctl_opts *o, int argc, char **argv, struct pvpn_err *e);
 const char *ctl_usage(void);
+
+/* --- translation (translate.c): profile -> engine, engine -> kernel ---- */
+
+void ctl_sockaddr_to_xfrm(const struct sockaddr_storage *ss, struct xfrm_addr *out);
+/* Fill cfg (ike_config_init first) from profile p talking from local to
+ * remote (ports set).  cfg must be cleared with ike_config_clear. */
+int ctl_translate_config(const struct prof_profile *p, const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *remote, uint32_t reqid,
+			 struct ike_config *cfg, struct pvpn_err *e);
+/* One direction of an engine's Child SA as a kernel SA (keys borrowed from
+ * c: use before the next engine call). */
+int ctl_translate_sa(const struct ike_act_child *c, bool inbound, struct xfrm_sa *out,
+		     struct pvpn_err *e);
+/* The in/out/fwd tunnel policies covering the negotiated TS pairs. */
+#define CTL_MAX_POLICIES 96
+int ctl_translate_policies(const struct ike_act_child *c, uint32_t priority,
+			   struct xfrm_policy *out, size_t max, size_t *n_out,
+			   struct pvpn_err *e);
+/* An engine traffic selector as the profile room's plain range. */
+void ctl_ts_to_prof(const struct ike_cfg_ts *in, struct prof_ts *out);
+
+/* --- connections (conn.c) ---------------------------------------------- */
+
+#define CTL_MAX_CONNS 16
+#define CTL_MAX_ROUTES 64
+
+/* What one connection put into the kernel, so it can take it out again. */
+struct ctl_installed {
+	size_t n_sas;
+	struct xfrm_sa_id sas[4];
+	size_t n_policies;
+	struct xfrm_policy policies[CTL_MAX_POLICIES];
+	size_t n_addrs;
+	struct xfrm_ifaddr addrs[2];
+	size_t n_routes;
+	struct xfrm_route routes[CTL_MAX_ROUTES];
+};
+
+struct ctl_daemon;
+
+struct ctl_conn {
+	bool used;
+	char name[PROF_NAME_MAX];
+	struct ctl_daemon *d;
+	struct prof_profile prof;
+	struct ike_sa *sa;
+	enum ike_status status;
+	enum ike_error error;
+	struct pvpn_err last_error;      /* why it last ended or failed */
+	bool ever_connected;
+	uint64_t started_ms, connected_ms;
+	uint32_t reqid;
+	struct sockaddr_storage local, remote;
+	int ifindex;                      /* interface toward the server */
+	struct ike_act_config assigned;   /* the server's CFG_REPLY */
+	bool have_assigned;
+	struct ctl_installed inst;
+};
+
+/* Socket slots: [v4 500, v4 4500, v6 500, v6 4500]. */
+#define CTL_NSOCK 4
+
+struct ctl_daemon {
+	struct ctl_loop loop;
+	struct xfrm_handle *xh;
+	struct xfrm_events *xev;
+	int sock[CTL_NSOCK];
+	int timer_fd;
+	int signal_fd;
+	struct ctl_keylog keylog;
+	struct ctl_conn conns[CTL_MAX_CONNS];
+	bool stopping;                    /* SIGTERM seen: disconnect all, exit */
+	uint64_t stop_deadline_ms;        /* give up waiting for DELETE replies */
+	bool oneshot;
+	int exit_code;
+	/* Called on every status change (the control socket's watchers later). */
+	void (*on_status)(struct ctl_daemon *d, struct ctl_conn *c);
+};
+
+/* Open the loop, netlink, IKE sockets, timer and signals; flush what a
+ * previous pvpnd left in the kernel. */
+int ctl_daemon_init(struct ctl_daemon *d, const char *keylog_path, struct pvpn_err *e);
+void ctl_daemon_free(struct ctl_daemon *d);
+/* Take a copy of the profile and start connecting it under name. */
+int ctl_conn_start(struct ctl_daemon *d, const char *name, const struct prof_profile *p,
+		   struct ctl_conn **out, struct pvpn_err *e);
+struct ctl_conn *ctl_conn_find(struct ctl_daemon *d, const char *name);
+/* Send DELETE and tear down (the teardown finishes in the loop). */
+int ctl_conn_stop(struct ctl_daemon *d, struct ctl_conn *c);
+/* Run until stopped; returns the exit code (one-shot semantics). */
+int ctl_daemon_run(struct ctl_daemon *d);
+
+/* --- one-shot mode (oneshot.c) ----------------------------------------- */
+int ctl_oneshot(const struct ctl_opts *o);
 
 #endif

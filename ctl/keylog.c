@@ -96,3 +96,16 @@ out:
 		log_warn("key log: could not write the block for %s: %s", title, strerror(-rc));
 	return rc;
 }
+
+int ctl_keylog_write_text(struct ctl_keylog *k, const char *text, size_t len)
+{
+	if (!k || k->fd < 0 || !text || !len)
+		return 0;
+	ssize_t w = write(k->fd, text, len);
+	if (w < 0 || (size_t)w != len) {
+		int rc = w < 0 ? -errno : -EIO;
+		log_warn("key log: write failed: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
