@@ -466,6 +466,7 @@ struct prof_block_rule {
 /* Priorities used for block rules (documented in routing.c). */
 #define PROF_PRIO_ALLOW_IKE    100
 #define PROF_PRIO_ALLOW_BYPASS 200
+#define PROF_PRIO_TUNNEL       1000   /* suggested for the tunnel's own policies */
 #define PROF_PRIO_BLOCK        10000
 
 struct prof_plan {
