@@ -503,7 +503,7 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 			act_config(c, &a.u.config);
 			break;
 		case IKE_ACT_KEYLOG:
-			ctl_keylog_write_text(&d->keylog, a.u.keylog.text, a.u.keylog.len);
+			ctl_keylog_write_engine(&d->keylog, a.u.keylog.text, a.u.keylog.len);
 			break;
 		default:
 			break;

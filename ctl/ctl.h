@@ -61,14 +61,14 @@ int ctl_signals_open(struct pvpn_err *e);
 int ctl_signals_read(int fd);
 
 /* --- key log (keylog.c) -------------------------------------------------
- * Format, one block per SA, appended atomically:
- *   # ike-sa <profile>            or   # child-sa <profile>
- *   spi_i=<hex>                   IKE: the initiator's SPI (8 bytes);
- *   spi_r=<hex>                   Child: the SPI the initiator chose (its
- *   name=<hex>...                 inbound), spi_r the responder's
- *   <empty line>
- * with the names of tests/fixtures/.../keys.txt (sk_d, sk_ai, sk_ar, sk_ei,
- * sk_er, sk_pi, sk_pr; esp_enc_i, esp_enc_r, esp_integ_i, esp_integ_r). */
+ * Format: blocks of `name=hex` lines (the fixtures' keys.txt names) and an
+ * empty line after each, appended with one write(2) each.  An IKE SA's block
+ * starts with spi_i= and spi_r= (its 8-byte SPIs) and holds dh_shared,
+ * skeyseed, sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr; its Child SA's
+ * block follows with esp_spi_i/esp_spi_r (4 bytes: the SPIs of the
+ * initiator->responder and responder->initiator SAs), esp_enc_i, esp_enc_r,
+ * esp_integ_i, esp_integ_r.  pvpn-ikedump --keys reads it; '#' lines are
+ * comments. */
 
 struct ctl_keylog {
 	int fd;         /* -1 when off */
@@ -85,6 +85,9 @@ int ctl_keylog_open(struct ctl_keylog *k, const char *path, struct pvpn_err *e);
 void ctl_keylog_close(struct ctl_keylog *k);
 /* Append text as given (the engine's blocks); a no-op when off. */
 int ctl_keylog_write_text(struct ctl_keylog *k, const char *text, size_t len);
+/* The engine's block (ike.h's IKE_ACT_KEYLOG) with its ike_spi_i/ike_spi_r
+ * lines renamed spi_i/spi_r, the names pvpn-ikedump --keys reads. */
+int ctl_keylog_write_engine(struct ctl_keylog *k, const char *text, size_t len);
 /* Append one block; a no-op when k is NULL or off. */
 int ctl_keylog_block(struct ctl_keylog *k, const char *title,
 		     const struct ctl_keylog_item *items, size_t n);

@@ -109,3 +109,33 @@ int ctl_keylog_write_text(struct ctl_keylog *k, const char *text, size_t len)
 	}
 	return 0;
 }
+
+/* The engine names the IKE SPIs ike_spi_i / ike_spi_r; pvpn-ikedump --keys
+ * starts an IKE SA's block at spi_i / spi_r (tools/ikedump/keys.c).  Rename
+ * those two at the start of a line so the file works with the tool; every
+ * other line is kept as the engine wrote it. */
+int ctl_keylog_write_engine(struct ctl_keylog *k, const char *text, size_t len)
+{
+	if (!k || k->fd < 0 || !text || !len)
+		return 0;
+	char buf[8192];
+	size_t o = 0, i = 0;
+	int rc = 0;
+	while (i < len) {
+		bool bol = i == 0 || text[i - 1] == '\n';
+		if (bol && len - i >= 10 &&
+		    (!memcmp(text + i, "ike_spi_i=", 10) || !memcmp(text + i, "ike_spi_r=", 10)))
+			i += 4;         /* drop "ike_" */
+		if (o >= sizeof(buf)) {
+			rc = -ENOSPC;
+			goto out;
+		}
+		buf[o++] = text[i++];
+	}
+	rc = ctl_keylog_write_text(k, buf, o);
+out:
+	secret_wipe(buf, sizeof(buf));
+	if (rc == -ENOSPC)
+		log_warn("key log: a block of %zu bytes is too long; not written", len);
+	return rc;
+}
