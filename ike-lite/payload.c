@@ -15,7 +15,15 @@
 
 const char *ike_payload_label(uint8_t type, char *buf, size_t cap)
 {
-	const char *n = ike_payload_name(type);
+	/* For sentences: the short names where they read well, else words. */
+	const char *n;
+	switch (type) {
+	case IKE_PT_NONCE: n = "Nonce"; break;
+	case IKE_PT_NOTIFY: n = "Notify"; break;
+	case IKE_PT_DELETE: n = "Delete"; break;
+	case IKE_PT_VENDOR: n = "Vendor ID"; break;
+	default: n = ike_payload_name(type); break;
+	}
 	if (n)
 		return n;
 	snprintf(buf, cap, "payload type %u", type);
