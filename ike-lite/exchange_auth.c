@@ -1,0 +1,423 @@
+/* exchange_auth.c — IKE_AUTH with a pre-shared key as initiator (RFC 7296
+ * §1.2, §2.15, §2.17, §2.19, §2.21.2). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "ike-lite/engine_internal.h"
+#include "lib/log.h"
+
+/* ID payload body as MACed for AUTH (§2.15): type, 3 reserved, data. */
+static size_t id_body(const struct ike_id *id, uint8_t *out, size_t cap)
+{
+	if (cap < 4u + id->len)
+		return 0;
+	out[0] = id->type;
+	out[1] = out[2] = out[3] = 0;
+	memcpy(out + 4, id->data, id->len);
+	return 4u + id->len;
+}
+
+static void cfg_ts_to_wire(const struct ike_cfg_ts *c, struct ike_ts *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = c->type;
+	t->ip_proto = c->ip_proto;
+	t->start_port = c->start_port;
+	t->end_port = c->end_port;
+	memcpy(t->start, c->start, 16);
+	memcpy(t->end, c->end, 16);
+}
+
+static void ts_all(struct ike_ts *t, bool v6)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = v6 ? IKE_TS_IPV6_ADDR_RANGE : IKE_TS_IPV4_ADDR_RANGE;
+	t->end_port = 65535;
+	memset(t->end, 0xff, v6 ? 16 : 4);
+}
+
+/* Our TSi/TSr (§2.9): the configured ones, else everything of the families
+ * we ask addresses for. */
+static size_t our_ts(const struct ike_sa *sa, bool local, struct ike_ts *out)
+{
+	const struct ike_cfg_ts *c = local ? sa->cfg.ts_local : sa->cfg.ts_remote;
+	size_t n = local ? sa->cfg.n_ts_local : sa->cfg.n_ts_remote, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cfg_ts_to_wire(&c[i], &out[k++]);
+	if (!k) {
+		if (sa->cfg.want_vip4 || !sa->cfg.want_vip6)
+			ts_all(&out[k++], false);
+		if (sa->cfg.want_vip6)
+			ts_all(&out[k++], true);
+	}
+	return k;
+}
+
+int eng_auth_start(struct ike_sa *sa, uint64_t now_ms)
+{
+	struct ike_builder b;
+	struct pvpn_err err;
+	uint8_t *plain = NULL, *msg = NULL, idb[4 + IKE_CFG_MAX_ID_LEN], auth[64];
+	struct ike_ts ts[IKE_CFG_MAX_TS];
+	struct ike_cp_attr cp[5];
+	size_t ncp = 0, nts, plain_len, len, idlen;
+	uint8_t first;
+	int rc, alen;
+
+	if (!(plain = malloc(ENG_MSG_MAX))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	idlen = id_body(&sa->cfg.local_id, idb, sizeof(idb));
+	struct ike_auth_input ai = {
+		.prf = sa->suite.prf,
+		.real_msg = sa->init_req, .real_msg_len = sa->init_req_len,
+		.peer_nonce = sa->nr, .peer_nonce_len = sa->nr_len,
+		.sk_p = &sa->keys.sk_pi,
+		.id_body = idb, .id_body_len = idlen,
+	};
+	struct ike_auth_cred cred = { .psk = &sa->cfg.psk };
+	if ((alen = ike_auth_compute(IKE_AUTH_PSK, &ai, &cred, auth, sizeof(auth), &err)) < 0) {
+		rc = alen;
+		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "cannot compute AUTH: %s", err.msg);
+		goto out;
+	}
+
+	ike_build_chain_begin(&b, plain, ENG_MSG_MAX);
+	ike_build_id(&b, IKE_PT_IDI, sa->cfg.local_id.type, sa->cfg.local_id.data,
+		     sa->cfg.local_id.len);
+	if (sa->cfg.remote_id.type)
+		ike_build_id(&b, IKE_PT_IDR, sa->cfg.remote_id.type, sa->cfg.remote_id.data,
+			     sa->cfg.remote_id.len);
+	ike_build_auth(&b, IKE_AUTH_PSK, auth, (size_t)alen);
+	memset(cp, 0, sizeof(cp));
+	if (sa->cfg.want_vip4)
+		cp[ncp++].type = IKE_CP_INTERNAL_IP4_ADDRESS;
+	if (sa->cfg.want_vip4 && sa->cfg.want_dns)
+		cp[ncp++].type = IKE_CP_INTERNAL_IP4_DNS;
+	if (sa->cfg.want_vip6)
+		cp[ncp++].type = IKE_CP_INTERNAL_IP6_ADDRESS;
+	if (sa->cfg.want_vip6 && sa->cfg.want_dns)
+		cp[ncp++].type = IKE_CP_INTERNAL_IP6_DNS;
+	if (sa->cfg.want_domains)
+		cp[ncp++].type = IKE_CP_INTERNAL_DNS_DOMAIN;
+	if (ncp)
+		ike_build_cp(&b, IKE_CFG_REQUEST, cp, ncp);
+	/* §2.4: the server may drop state left by an earlier run of ours. */
+	ike_build_notify(&b, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
+	eng_build_offer(sa, false, &b);
+	nts = our_ts(sa, true, ts);
+	ike_build_ts(&b, IKE_PT_TSI, ts, nts);
+	nts = our_ts(sa, false, ts);
+	ike_build_ts(&b, IKE_PT_TSR, ts, nts);
+	if ((rc = ike_build_finish(&b, &plain_len, &first, &err)) < 0) {
+		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "cannot build IKE_AUTH: %s", err.msg);
+		goto out;
+	}
+	if ((rc = eng_build_protected(sa, IKE_AUTH, false, sa->next_mid, plain, plain_len, first,
+				      &msg, &len)) < 0) {
+		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "cannot protect IKE_AUTH (%d)", rc);
+		goto out;
+	}
+	sa->state = ST_AUTH_SENT;
+	rc = eng_request_start(sa, REQ_AUTH, IKE_AUTH, sa->next_mid, msg, len, now_ms);
+	sa->next_mid++;
+	msg = NULL;
+	goto out;
+fail:
+	eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "out of memory");
+out:
+	secret_wipe(auth, sizeof(auth));
+	if (plain) {
+		secret_wipe(plain, ENG_MSG_MAX);
+		free(plain);
+	}
+	free(msg);
+	return rc;
+}
+
+static bool id_matches(const struct ike_id *want, const struct ike_id_body *got)
+{
+	return want->type == got->type && want->len == got->len &&
+	       memcmp(want->data, got->data, got->len) == 0;
+}
+
+static void cp_reply(const struct ike_payload *p, struct ike_act_config *c)
+{
+	const struct ike_cp_body *cp = &p->u.cp;
+
+	for (size_t i = 0; i < cp->nattrs; i++) {
+		const struct ike_cp_attr *a = &cp->attrs[i];
+		switch (a->type & IKE_CP_ATTR_TYPE_MASK) {
+		case IKE_CP_INTERNAL_IP4_ADDRESS:
+			if (a->len == 4 && !c->has_vip4) {
+				memcpy(&c->vip4, a->data, 4);
+				c->has_vip4 = true;
+			}
+			break;
+		case IKE_CP_INTERNAL_IP4_NETMASK:
+			if (a->len == 4)
+				memcpy(&c->netmask4, a->data, 4);
+			break;
+		case IKE_CP_INTERNAL_IP4_DNS:
+			if (a->len == 4 && c->n_dns4 < IKE_MAX_CP_ADDRS)
+				memcpy(&c->dns4[c->n_dns4++], a->data, 4);
+			break;
+		case IKE_CP_INTERNAL_IP6_ADDRESS:
+			if (a->len == 17 && !c->has_vip6 && a->data[16] <= 128) {
+				memcpy(&c->vip6, a->data, 16);
+				c->vip6_prefix = a->data[16];
+				c->has_vip6 = true;
+			}
+			break;
+		case IKE_CP_INTERNAL_IP6_DNS:
+			if (a->len == 16 && c->n_dns6 < IKE_MAX_CP_ADDRS)
+				memcpy(&c->dns6[c->n_dns6++], a->data, 16);
+			break;
+		case IKE_CP_INTERNAL_IP4_SUBNET:
+			if (a->len == 8 && c->n_subnets4 < IKE_MAX_CP_ADDRS) {
+				memcpy(&c->subnet4[c->n_subnets4], a->data, 4);
+				memcpy(&c->subnet4_mask[c->n_subnets4++], a->data + 4, 4);
+			}
+			break;
+		case IKE_CP_INTERNAL_IP6_SUBNET:
+			if (a->len == 17 && a->data[16] <= 128 && c->n_subnets6 < IKE_MAX_CP_ADDRS) {
+				memcpy(&c->subnet6[c->n_subnets6], a->data, 16);
+				c->subnet6_prefix[c->n_subnets6++] = a->data[16];
+			}
+			break;
+		case IKE_CP_INTERNAL_DNS_DOMAIN: {
+			/* RFC 8598 §4: a name, no NUL; keep only printable ones. */
+			bool ok = a->len > 0 && a->len <= IKE_MAX_DOMAIN_LEN &&
+				  c->n_domains < IKE_MAX_DOMAINS;
+			for (size_t k = 0; ok && k < a->len; k++)
+				if (a->data[k] <= 0x20 || a->data[k] >= 0x7f)
+					ok = false;
+			if (ok) {
+				memcpy(c->domains[c->n_domains], a->data, a->len);
+				c->domains[c->n_domains++][a->len] = '\0';
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+static size_t wire_ts_to_cfg(const struct ike_payload *p, struct ike_cfg_ts *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; p && i < p->u.ts.nts && k < IKE_CFG_MAX_TS; i++) {
+		const struct ike_ts *t = &p->u.ts.ts[i];
+		if (t->type != IKE_TS_IPV4_ADDR_RANGE && t->type != IKE_TS_IPV6_ADDR_RANGE)
+			continue;
+		memset(&out[k], 0, sizeof(out[k]));
+		out[k].type = t->type;
+		out[k].ip_proto = t->ip_proto;
+		out[k].start_port = t->start_port;
+		out[k].end_port = t->end_port;
+		memcpy(out[k].start, t->start, 16);
+		memcpy(out[k].end, t->end, 16);
+		k++;
+	}
+	return k;
+}
+
+/* The IKE SA is up but the Child SA failed: delete the IKE SA (one shot,
+ * §1.4.1) and report. */
+static void fail_after_auth(struct ike_sa *sa, enum ike_error e, const char *detail)
+{
+	uint8_t plain[16], first = 0, *msg;
+	size_t plain_len = 0, len;
+	struct ike_builder b;
+
+	ike_build_chain_begin(&b, plain, sizeof(plain));
+	ike_build_delete(&b, IKE_PROTO_IKE, 0, NULL, 0);
+	if (ike_build_finish(&b, &plain_len, &first, NULL) == 0 &&
+	    eng_build_protected(sa, IKE_INFORMATIONAL, false, sa->next_mid, plain, plain_len,
+				first, &msg, &len) == 0) {
+		sa->next_mid++;
+		eng_send_raw(sa, msg, len, false);
+		free(msg);
+	}
+	eng_close(sa, e, "%s", detail);
+}
+
+static int install(struct ike_sa *sa, const struct ike_message *in, uint16_t encr,
+		   uint16_t bits, uint16_t integ, bool esn, uint32_t spi_out)
+{
+	struct ike_action a;
+	struct ike_act_child *c = &a.u.install;
+	const struct ike_payload *p;
+	struct pvpn_err err;
+	int rc;
+
+	if ((rc = ike_suite_init_esp(&sa->esp, encr, bits, integ, 0, &err)) < 0) {
+		fail_after_auth(sa, IKE_ERR_NEGOTIATION_FAILED, err.msg);
+		return 0;
+	}
+	if ((rc = ike_child_keys_derive(sa->suite.prf, &sa->keys.sk_d, &sa->esp, NULL, sa->ni,
+					sizeof(sa->ni), sa->nr, sa->nr_len, &sa->ck)) < 0) {
+		fail_after_auth(sa, IKE_ERR_CONFIGURATION_FAILED, "Child SA key derivation failed");
+		return 0;
+	}
+	sa->spi_out = spi_out;
+	sa->esp_esn = esn;
+	sa->n_ts_l = wire_ts_to_cfg(ike_message_find(in, IKE_PT_TSI, NULL), sa->ts_l);
+	sa->n_ts_r = wire_ts_to_cfg(ike_message_find(in, IKE_PT_TSR, NULL), sa->ts_r);
+	if (!sa->n_ts_l || !sa->n_ts_r) {
+		fail_after_auth(sa, IKE_ERR_TS_UNACCEPTABLE, "the server's traffic selectors "
+				"hold no IPv4 or IPv6 range");
+		return 0;
+	}
+	eng_request_clear(sa);
+	sa->child_up = true;
+	sa->state = ST_ESTABLISHED;
+	sa->peer_mid = 0;
+	eng_keylog(sa);
+
+	if ((p = ike_message_find(in, IKE_PT_CP, NULL)) && p->u.cp.cfg_type == IKE_CFG_REPLY) {
+		memset(&a, 0, sizeof(a));
+		a.type = IKE_ACT_CONFIG;
+		cp_reply(p, &a.u.config);
+		eng_queue(sa, &a, NULL, 0, NULL);
+	}
+
+	memset(&a, 0, sizeof(a));
+	a.type = IKE_ACT_INSTALL_CHILD;
+	c->spi_in = sa->spi_in;
+	c->spi_out = sa->spi_out;
+	c->local = sa->cfg.local;
+	c->remote = sa->cfg.remote;
+	eng_set_port(&c->local, 0);
+	eng_set_port(&c->remote, 0);
+	c->proto = IPPROTO_ESP;
+	c->tunnel = true;
+	c->encap = sa->natt;
+	if (sa->natt) {
+		c->encap_local_port = eng_port(&sa->path.local);
+		c->encap_remote_port = eng_port(&sa->path.remote);
+	}
+	c->encr_id = encr;
+	c->encr_key_bits = bits;
+	c->integ_id = integ;
+	c->esn = esn;
+	/* We are the initiator: "i" keys protect what we send. */
+	if (secret_dup(&c->encr_out, &sa->ck.encr_i) < 0 || secret_dup(&c->encr_in, &sa->ck.encr_r) < 0 ||
+	    secret_dup(&c->integ_out, &sa->ck.integ_i) < 0 || secret_dup(&c->integ_in, &sa->ck.integ_r) < 0) {
+		secret_free(&c->encr_out); secret_free(&c->encr_in);
+		secret_free(&c->integ_out); secret_free(&c->integ_in);
+		sa->child_up = false;
+		fail_after_auth(sa, IKE_ERR_CONFIGURATION_FAILED, "out of memory");
+		return 0;
+	}
+	memcpy(c->ts_local, sa->ts_l, sizeof(sa->ts_l));
+	c->n_ts_local = sa->n_ts_l;
+	memcpy(c->ts_remote, sa->ts_r, sizeof(sa->ts_r));
+	c->n_ts_remote = sa->n_ts_r;
+	c->reqid = sa->cfg.reqid;
+	c->hard_lifetime_s = sa->cfg.child_lifetime_s;
+	c->soft_lifetime_s = sa->cfg.child_lifetime_s - sa->cfg.child_lifetime_s / 10;
+	if (eng_queue(sa, &a, NULL, 0, NULL) < 0) {
+		secret_free(&c->encr_out); secret_free(&c->encr_in);
+		secret_free(&c->integ_out); secret_free(&c->integ_in);
+	}
+	eng_status(sa, IKE_STATUS_CONNECTED, IKE_ERR_NONE, "Child SA %08x/%08x%s",
+		   (unsigned)sa->spi_in, (unsigned)sa->spi_out, sa->natt ? " (UDP-encapsulated)" : "");
+	return 0;
+}
+
+int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms)
+{
+	struct ike_message *in = sa->m_inner;
+	const struct ike_payload *pauth, *pid, *psa, *p;
+	struct pvpn_err err;
+	char why[160], nb[32];
+	uint16_t encr, bits, integ, err_notify = 0;
+	uint32_t spi_out;
+	bool esn;
+	size_t from = 0;
+	int rc;
+
+	if (sa->state != ST_AUTH_SENT)
+		return -EINVAL;
+	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
+	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
+			   in, &err)) < 0) {
+		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad IKE_AUTH response: %s", err.msg);
+		return rc;
+	}
+	if (memcmp(sa->m_outer->hdr.spi_r, sa->spi_r, 8) != 0)
+		return -ENOENT;
+	while ((p = ike_message_find(in, IKE_PT_NOTIFY, &from)))
+		if (p->u.notify.type < 16384 && !err_notify)
+			err_notify = p->u.notify.type;
+
+	pauth = ike_message_find(in, IKE_PT_AUTH, NULL);
+	if (!pauth) {
+		/* §2.21.2: the IKE SA failed; the notify says why. */
+		if (err_notify)
+			eng_close(sa, err_notify == IKE_N_AUTHENTICATION_FAILED ?
+				  IKE_ERR_AUTHENTICATION_FAILED : eng_notify_error(err_notify),
+				  "the server sent %s", eng_notify_label(err_notify, nb, sizeof(nb)));
+		else
+			eng_close(sa, IKE_ERR_PROTOCOL_ERROR, "IKE_AUTH response without AUTH");
+		return 0;
+	}
+	/* Identity and AUTH before anything else in the message (§2.15). */
+	pid = ike_message_find(in, IKE_PT_IDR, NULL);
+	if (!pid) {
+		eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server sent no identity (IDr)");
+		return 0;
+	}
+	if (sa->cfg.remote_id.type && !id_matches(&sa->cfg.remote_id, &pid->u.id)) {
+		eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's identity is not the "
+			  "configured remote identity");
+		return 0;
+	}
+	if (pauth->u.auth.method != IKE_AUTH_PSK) {
+		eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server authenticates with method "
+			  "%u, we expect a shared key", (unsigned)pauth->u.auth.method);
+		return 0;
+	}
+	{
+		struct ike_auth_input ai = {
+			.prf = sa->suite.prf,
+			.real_msg = sa->init_resp, .real_msg_len = sa->init_resp_len,
+			.peer_nonce = sa->ni, .peer_nonce_len = sizeof(sa->ni),
+			.sk_p = &sa->keys.sk_pr,
+			/* The body as received: type, reserved, data. */
+			.id_body = pid->body, .id_body_len = pid->body_len,
+		};
+		struct ike_auth_cred cred = { .psk = &sa->cfg.psk };
+		if (ike_auth_verify(IKE_AUTH_PSK, &ai, &cred, pauth->u.auth.data,
+				    pauth->u.auth.len, &err) < 0) {
+			eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's AUTH does not "
+				  "match (wrong shared secret?)");
+			return 0;
+		}
+	}
+	/* Authenticated.  Now the Child SA. */
+	if (err_notify) {
+		snprintf(why, sizeof(why), "the server refused the Child SA: %s",
+			 eng_notify_label(err_notify, nb, sizeof(nb)));
+		fail_after_auth(sa, eng_notify_error(err_notify), why);
+		return 0;
+	}
+	psa = ike_message_find(in, IKE_PT_SA, NULL);
+	if (!psa || !ike_message_find(in, IKE_PT_TSI, NULL) || !ike_message_find(in, IKE_PT_TSR, NULL)) {
+		fail_after_auth(sa, IKE_ERR_PROTOCOL_ERROR, "IKE_AUTH response without SA, TSi or TSr");
+		return 0;
+	}
+	if (eng_check_child_choice(sa, &psa->u.sa, &encr, &bits, &integ, &esn, &spi_out,
+				   why, sizeof(why)) < 0) {
+		fail_after_auth(sa, IKE_ERR_NEGOTIATION_FAILED, why);
+		return 0;
+	}
+	return install(sa, in, encr, bits, integ, esn, spi_out);
+}

@@ -1,0 +1,166 @@
+/* exchange_info.c — INFORMATIONAL both ways (RFC 7296 §1.4, §1.5, §2.4),
+ * and the answer to a peer's CREATE_CHILD_SA until rekeying exists. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ike-lite/engine_internal.h"
+#include "lib/log.h"
+
+int eng_build_protected(struct ike_sa *sa, uint8_t exch, bool response, uint32_t mid,
+			const uint8_t *plain, size_t plain_len, uint8_t first,
+			uint8_t **out, size_t *out_len)
+{
+	struct ike_header h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.spi_i, sa->spi_i, 8);
+	memcpy(h.spi_r, sa->spi_r, 8);
+	h.version = IKE_VERSION_2_0;
+	h.exchange = exch;
+	/* §3.1: we are the original initiator, so I is always set. */
+	h.flags = IKE_FLAG_I | (response ? IKE_FLAG_R : 0);
+	h.message_id = mid;
+	return eng_seal(&sa->suite, &sa->keys.sk_ei, &sa->keys.sk_ai, sa->rnd, &h, first,
+			plain, plain_len, out, out_len);
+}
+
+int eng_send_info_request(struct ike_sa *sa, enum eng_req_kind kind, uint64_t now_ms)
+{
+	uint8_t plain[64], first = IKE_PT_NONE, *msg;
+	size_t plain_len = 0, len;
+	uint32_t mid;
+	int rc;
+
+	if (kind == REQ_DELETE) {
+		struct ike_builder b;
+		ike_build_chain_begin(&b, plain, sizeof(plain));
+		/* §3.11: deleting the IKE SA: protocol IKE, no SPIs. */
+		ike_build_delete(&b, IKE_PROTO_IKE, 0, NULL, 0);
+		if ((rc = ike_build_finish(&b, &plain_len, &first, NULL)) < 0)
+			return rc;
+	}
+	mid = sa->next_mid;
+	if ((rc = eng_build_protected(sa, IKE_INFORMATIONAL, false, mid, plain, plain_len, first,
+				      &msg, &len)) < 0)
+		return rc;
+	sa->next_mid++;
+	return eng_request_start(sa, kind, IKE_INFORMATIONAL, mid, msg, len, now_ms);
+}
+
+/* A response to our INFORMATIONAL (liveness check or DELETE). */
+int eng_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms)
+{
+	struct pvpn_err err;
+	int rc;
+
+	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
+	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
+			   sa->m_inner, &err)) < 0) {
+		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad INFORMATIONAL response: %s", err.msg);
+		return rc;
+	}
+	if (sa->req.kind == REQ_DELETE) {
+		eng_close(sa, IKE_ERR_NONE, "disconnected");
+		return 0;
+	}
+	eng_request_clear(sa);
+	return 0;
+}
+
+static int respond(struct ike_sa *sa, uint8_t exch, uint32_t mid, struct ike_builder *b)
+{
+	uint8_t plain_first = IKE_PT_NONE, *msg;
+	size_t plain_len = 0, len;
+	int rc;
+
+	if (b && (rc = ike_build_finish(b, &plain_len, &plain_first, NULL)) < 0)
+		return rc;
+	if ((rc = eng_build_protected(sa, exch, true, mid, b ? b->w.buf : NULL, plain_len,
+				      plain_first, &msg, &len)) < 0)
+		return rc;
+	return eng_respond(sa, mid, msg, len);
+}
+
+int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms)
+{
+	struct ike_message *in = sa->m_inner;
+	struct ike_header h;
+	struct pvpn_err err;
+	struct ike_builder b;
+	uint8_t plain[256];
+	const struct ike_payload *p;
+	size_t from = 0;
+	bool del_ike = false, del_child = false;
+	int rc;
+
+	if (eng_peek_header(buf, len, &h) < 0)
+		return -EBADMSG;
+	if (h.exchange != IKE_INFORMATIONAL && h.exchange != IKE_CREATE_CHILD_SA)
+		return -EOPNOTSUPP;
+	/* §2.1: a retransmitted request gets the same response again. */
+	if (sa->resp_cache_valid && h.message_id == sa->resp_cache_mid &&
+	    h.message_id + 1 == sa->peer_mid) {
+		sa->stats.cached_responses++;
+		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: re-sending the response to Message ID %u",
+			(unsigned)h.message_id);
+		return eng_send_raw(sa, sa->resp_cache, sa->resp_cache_len, true);
+	}
+	if (h.message_id != sa->peer_mid)
+		return -EINVAL;
+	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
+	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
+			   in, &err)) < 0) {
+		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad request from the server: %s", err.msg);
+		return rc;
+	}
+	sa->peer_mid++;
+	ike_build_chain_begin(&b, plain, sizeof(plain));
+
+	if (h.exchange == IKE_CREATE_CHILD_SA) {
+		/* Until rekeying lands: refuse, never leave it unanswered.  A
+		 * rekey (REKEY_SA, or a new IKE SA) is a temporary condition. */
+		bool rekey = ike_message_find_notify(in, IKE_N_REKEY_SA) != NULL;
+		const struct ike_payload *psa = ike_message_find(in, IKE_PT_SA, NULL);
+		if (psa && psa->u.sa.nprops && psa->u.sa.props[0].protocol == IKE_PROTO_IKE)
+			rekey = true;
+		ike_build_notify(&b, 0, NULL, 0,
+				 rekey ? IKE_N_TEMPORARY_FAILURE : IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+		log_msg(LOG_INFO, sa->cfg.log_name, "IKE: refused the server's CREATE_CHILD_SA (%s)",
+			rekey ? "TEMPORARY_FAILURE" : "NO_ADDITIONAL_SAS");
+		return respond(sa, IKE_CREATE_CHILD_SA, h.message_id, &b);
+	}
+
+	while ((p = ike_message_find(in, IKE_PT_DELETE, &from))) {
+		const struct ike_delete_body *d = &p->u.del;
+		if (d->protocol == IKE_PROTO_IKE) {
+			del_ike = true;
+		} else if (d->protocol == IKE_PROTO_ESP && d->spi_size == 4 && sa->child_up) {
+			for (uint16_t i = 0; i < d->nspis; i++) {
+				const uint8_t *s = d->spis + 4 * (size_t)i;
+				uint32_t spi = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 |
+					       (uint32_t)s[2] << 8 | s[3];
+				/* The peer names its inbound SPI = our outbound. */
+				if (spi == sa->spi_out)
+					del_child = true;
+			}
+		}
+	}
+	if (del_ike) {
+		/* §1.4.1: the answer to deleting the IKE SA is empty. */
+		rc = respond(sa, IKE_INFORMATIONAL, h.message_id, NULL);
+		eng_close(sa, IKE_ERR_SERVER_DISCONNECTED, "the server deleted the IKE SA");
+		return rc;
+	}
+	if (del_child) {
+		/* §1.4.1: answer with the deletion of our inbound half. */
+		uint8_t spi[4] = { (uint8_t)(sa->spi_in >> 24), (uint8_t)(sa->spi_in >> 16),
+				   (uint8_t)(sa->spi_in >> 8), (uint8_t)sa->spi_in };
+		ike_build_delete(&b, IKE_PROTO_ESP, 4, spi, 1);
+		rc = respond(sa, IKE_INFORMATIONAL, h.message_id, &b);
+		eng_close(sa, IKE_ERR_SERVER_DISCONNECTED, "the server deleted the Child SA");
+		return rc;
+	}
+	/* A liveness check or a notification: an empty answer (§1.4). */
+	return respond(sa, IKE_INFORMATIONAL, h.message_id, NULL);
+}
