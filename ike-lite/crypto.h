@@ -200,6 +200,19 @@ int ike_sk_seal_built(const struct ike_suite *s, const struct secret *enc_key,
 		      const struct secret *integ_key, ike_rand_fn rnd,
 		      uint8_t *msg, size_t msg_len, size_t sk_off, struct pvpn_err *e);
 
+/* The ciphers alone, as the SK payload uses them (tests, diagnostics).
+ * AEAD: key includes the 4-byte salt, iv is the 8-byte explicit IV, the
+ * tag is 16 bytes; open returns -EBADMSG (out undefined, to be discarded)
+ * when the tag does not verify.  CBC: len a multiple of 16, no padding. */
+int ike_aead_seal(const struct ike_suite *s, const struct secret *key, const uint8_t *iv,
+		  const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+		  uint8_t *out, uint8_t *tag);
+int ike_aead_open(const struct ike_suite *s, const struct secret *key, const uint8_t *iv,
+		  const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+		  const uint8_t *tag, uint8_t *out);
+int ike_cbc_crypt(const struct ike_suite *s, const struct secret *key, const uint8_t *iv,
+		  const uint8_t *in, size_t len, uint8_t *out, bool encrypt);
+
 /* --------------------------------------------------------- AUTH (§2.15) */
 
 /* What is signed or MACed by one side (RFC 7296 §2.15). */

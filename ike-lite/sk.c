@@ -114,10 +114,12 @@ static const EVP_CIPHER *aes_cipher(const struct ike_suite *s)
 static int cbc(const struct ike_suite *s, const struct secret *ek, const uint8_t *iv,
 	       const uint8_t *in, size_t len, uint8_t *out, int enc)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *ctx;
 	int l1 = 0, l2 = 0, rc = -EIO;
 
-	if (!ctx)
+	if (s->encr != IKE_ENCR_AES_CBC || ek->len != s->encr_key_len || len % 16)
+		return -EINVAL;
+	if (!(ctx = EVP_CIPHER_CTX_new()))
 		return -ENOMEM;
 	if (EVP_CipherInit_ex(ctx, aes_cipher(s), NULL, ek->data, iv, enc) == 1 &&
 	    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
@@ -134,6 +136,8 @@ static int aead(const struct ike_suite *s, const struct secret *ek, const uint8_
 		const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
 		uint8_t *out, uint8_t *tag, int enc)
 {
+	if (!s->aead || ek->len != s->encr_key_len)
+		return -EINVAL;
 	size_t klen = ek->len - s->salt_len;
 	uint8_t nonce[12];
 	int rc = -EIO;
@@ -182,6 +186,28 @@ static int aead(const struct ike_suite *s, const struct secret *ek, const uint8_
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
+}
+
+int ike_aead_seal(const struct ike_suite *s, const struct secret *key, const uint8_t *iv,
+		  const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+		  uint8_t *out, uint8_t *tag)
+{
+	return aead(s, key, iv, aad, aad_len, in, len, out, tag, 1);
+}
+
+int ike_aead_open(const struct ike_suite *s, const struct secret *key, const uint8_t *iv,
+		  const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+		  const uint8_t *tag, uint8_t *out)
+{
+	uint8_t t[16];
+	memcpy(t, tag, sizeof(t));
+	return aead(s, key, iv, aad, aad_len, in, len, out, t, 0);
+}
+
+int ike_cbc_crypt(const struct ike_suite *s, const struct secret *key, const uint8_t *iv,
+		  const uint8_t *in, size_t len, uint8_t *out, bool encrypt)
+{
+	return cbc(s, key, iv, in, len, out, encrypt ? 1 : 0);
 }
 
 /* --- open ------------------------------------------------------------- */
