@@ -309,7 +309,7 @@ int ikedump_run(int argc, char **argv, FILE *out, FILE *errout)
 	/* Callable more than once in one process (tests): reset getopt. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+k:Vvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":k:Vvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys = optarg; break;
 		case 'V': verify = true; break;
