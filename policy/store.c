@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int prof_name_check(const char *name, struct pvpn_err *err)
@@ -65,6 +66,39 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
+/* Temporaries of saves that were killed are removed once they are old
+ * enough that no save can still be writing them (a live save holds its
+ * temporary for milliseconds; ten minutes is far beyond that). */
+#define STALE_TEMP_S (10 * 60)
+
+static void remove_stale_temps(const char *dir, const char *name)
+{
+	char pfx[PROF_NAME_MAX + 16];
+	snprintf(pfx, sizeof(pfx), ".%s.conf.", name);
+	size_t pl = strlen(pfx);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	time_t now = time(NULL);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		/* mkstemp's suffix is six characters. */
+		if (strncmp(de->d_name, pfx, pl) || strlen(de->d_name) != pl + 6)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (now - st.st_mtime > STALE_TEMP_S)
+			unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 static int write_atomic(const char *dir, const char *name, const char *text, size_t len,
 			struct pvpn_err *err)
 {
@@ -110,6 +144,7 @@ static int write_atomic(const char *dir, const char *name, const char *text, siz
 		rc = err_set(err, -errno, "cannot rename into %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	remove_stale_temps(store_dir(dir), name);
 	rc = fsync_dir(store_dir(dir));
 	if (rc)
 		return err_set(err, rc, "saved %s but could not fsync %s: %s", path, store_dir(dir), strerror(-rc));
