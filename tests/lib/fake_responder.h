@@ -1,0 +1,58 @@
+/* fake_responder.h — a minimal IKEv2 responder for the engine's unit tests,
+ * built from the same codec and crypto (test-only code). */
+#ifndef PVPN_TESTS_FAKE_RESPONDER_H
+#define PVPN_TESTS_FAKE_RESPONDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ike-lite/engine_internal.h"
+
+struct fr_config {
+	struct sockaddr_storage self;     /* the responder's address:port */
+	struct sockaddr_storage peer;     /* the initiator's, as the responder sees it */
+	const char *psk;
+	const char *id;                   /* FQDN */
+	bool require_cookie;
+	uint16_t want_group;              /* INVALID_KE_PAYLOAD unless the KE is this (0: any) */
+	bool no_proposal;                 /* IKE_SA_INIT: NO_PROPOSAL_CHOSEN */
+	bool bogus_transform;             /* choose an encryption algorithm not offered */
+	bool nat;                         /* NATD hashes show a NAT in front of the initiator */
+	uint16_t auth_child_error;        /* IKE_AUTH: authenticate, then this notify */
+	ike_rand_fn rnd;
+};
+
+struct fake_responder {
+	struct fr_config cfg;
+	uint8_t spi_i[8], spi_r[8];
+	uint8_t ni[IKE_NONCE_MAX], nr[32];
+	size_t ni_len;
+	struct ike_suite suite, esp;
+	struct ike_sa_keys keys;
+	struct ike_child_keys ck;
+	uint8_t *init_req, *init_resp;
+	size_t init_req_len, init_resp_len;
+	uint32_t spi_in, spi_out;         /* the responder's inbound / outbound ESP SPI */
+	uint32_t next_mid;                /* for its own requests */
+	unsigned n_init, n_auth, n_info;  /* requests seen */
+	bool auth_ok;                     /* the initiator's AUTH verified */
+	struct ike_message *m, *inner;
+};
+
+void fr_init(struct fake_responder *fr, const struct fr_config *cfg);
+void fr_free(struct fake_responder *fr);
+/* Handle one request from the initiator (an IKE message, no marker); the
+ * response is malloc'd into *out.  0, or negative when the responder would
+ * stay silent. */
+int fr_handle(struct fake_responder *fr, const uint8_t *msg, size_t len,
+	      uint8_t **out, size_t *out_len);
+
+enum fr_req { FR_REQ_EMPTY, FR_REQ_DELETE_IKE, FR_REQ_DELETE_CHILD, FR_REQ_CREATE_CHILD };
+/* A request of the responder's own (Message ID from next_mid). */
+int fr_request(struct fake_responder *fr, enum fr_req kind, uint8_t **out, size_t *out_len);
+/* Decrypt the initiator's response to our request into fr->inner. */
+int fr_open_response(struct fake_responder *fr, uint8_t *msg, size_t len);
+
+#endif
