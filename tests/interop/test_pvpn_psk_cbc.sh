@@ -5,4 +5,5 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 pv_basic_test aes128-sha256-modp2048 aes128-sha256
+pv_keep_logs
 ix_log PASS

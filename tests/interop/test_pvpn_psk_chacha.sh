@@ -5,4 +5,5 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 pv_basic_test chacha20poly1305-prfsha256-ecp256 chacha20poly1305
+pv_keep_logs
 ix_log PASS

@@ -5,4 +5,5 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 pv_basic_test aes256gcm16-prfsha256-x25519 aes256gcm16
+pv_keep_logs
 ix_log PASS

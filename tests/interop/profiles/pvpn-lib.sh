@@ -138,4 +138,14 @@ pv_basic_test() {
 	ix_check "server has no SA after the DELETE" ix_server_wait_sa 0 10
 	ix_log "pvpnd log:"
 	cat "$IX_DIR/pvpnd.log"
+	pv_keep_logs
+}
+
+# Keep a passing run's logs too (build folder), for timing and reports.
+pv_keep_logs() {
+	local keep=$BUILD/interop-logs/$IX_TEST.ok
+	rm -rf "$keep"
+	mkdir -p "$keep"
+	cp "$IX_DIR/pvpnd.log" "$IX_DIR"/srv/charon.log "$keep"/ 2>/dev/null
+	return 0
 }
