@@ -17,6 +17,11 @@
 
 static char out[16384];
 
+#define assert_has(hay, needle) do { const char *n_ = (needle); \
+	if (!strstr((hay), n_)) fail_msg("missing \"%s\" in:\n%s", n_, (hay)); } while (0)
+#define assert_lacks(hay, needle) do { const char *n_ = (needle); \
+	if (strstr((hay), n_)) fail_msg("unexpected \"%s\" in:\n%s", n_, (hay)); } while (0)
+
 static struct xfrm_addr A(const char *s)
 {
 	struct xfrm_addr a;
@@ -93,12 +98,12 @@ static void policy_add_dump_delete(void **state)
 
 	assert_int_equal(xfrm_policy_add(h, &p, &e), 0);
 	assert_int_equal(netns_sh(out, sizeof(out), "ip xfrm policy"), 0);
-	assert_non_null(strstr(out, "src 10.1.0.0/16 dst 10.2.0.0/16"));
-	assert_non_null(strstr(out, "dir out priority 1000"));
-	assert_non_null(strstr(out, "tmpl src 192.0.2.1 dst 192.0.2.2"));
+	assert_has(out, "src 10.1.0.0/16 dst 10.2.0.0/16");
+	assert_has(out, "dir out priority 1000");
+	assert_has(out, "tmpl src 192.0.2.1 dst 192.0.2.2");
 	snprintf(reqid, sizeof(reqid), "reqid %u mode tunnel", p.tmpl.reqid);
-	assert_non_null(strstr(out, reqid));
-	assert_null(strstr(out, "action block"));
+	assert_has(out, reqid);
+	assert_lacks(out, "action block");
 
 	assert_int_equal(xfrm_policy_dump(h, find_pol, &f, &e), 0);
 	assert_int_equal(f.hits, 1);
@@ -112,7 +117,7 @@ static void policy_add_dump_delete(void **state)
 
 	assert_int_equal(xfrm_policy_delete(h, &p, &e), 0);
 	assert_int_equal(netns_sh(out, sizeof(out), "ip xfrm policy"), 0);
-	assert_null(strstr(out, "10.2.0.0/16"));
+	assert_lacks(out, "10.2.0.0/16");
 }
 
 static void policy_v6_ports_block_fwd(void **state)
@@ -135,8 +140,8 @@ static void policy_v6_ports_block_fwd(void **state)
 	p.priority = 5;
 	assert_int_equal(xfrm_policy_add(h, &p, &e), 0);
 	assert_int_equal(netns_sh(out, sizeof(out), "ip -6 xfrm policy"), 0);
-	assert_non_null(strstr(out, "src 2001:db8:1::/64 dst 2001:db8:2::/48 proto tcp sport 1234 dport 443"));
-	assert_non_null(strstr(out, "dir fwd action block priority 5"));
+	assert_has(out, "src 2001:db8:1::/64 dst 2001:db8:2::/48 proto tcp sport 1234 dport 443");
+	assert_has(out, "dir fwd action block priority 5");
 
 	/* Transport template, IPv6, in direction, optional. */
 	struct xfrm_policy q;
@@ -153,9 +158,9 @@ static void policy_v6_ports_block_fwd(void **state)
 	q.tmpl.optional = true;
 	assert_int_equal(xfrm_policy_add(h, &q, &e), 0);
 	assert_int_equal(netns_sh(out, sizeof(out), "ip -6 xfrm policy"), 0);
-	assert_non_null(strstr(out, "src 2001:db8::1/128 dst 2001:db8::2/128"));
-	assert_non_null(strstr(out, "mode transport"));
-	assert_non_null(strstr(out, "level use"));
+	assert_has(out, "src 2001:db8::1/128 dst 2001:db8::2/128");
+	assert_has(out, "mode transport");
+	assert_has(out, "level use");
 	assert_int_equal(xfrm_policy_delete(h, &p, &e), 0);
 	assert_int_equal(xfrm_policy_delete(h, &q, &e), 0);
 	assert_int_equal(netns_sh(out, sizeof(out), "ip -6 xfrm policy | grep -c 2001:db8"), 1);
@@ -172,23 +177,23 @@ static void policy_errors(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(xfrm_policy_add(h, &p, &e), -EEXIST);
 	assert_int_equal(e.code, -EEXIST);
-	assert_non_null(strstr(e.msg, "already exists"));
-	assert_non_null(strstr(e.msg, "out policy 10.1.0.0/16 -> 10.2.0.0/16"));
+	assert_has(e.msg, "already exists");
+	assert_has(e.msg, "out policy 10.1.0.0/16 -> 10.2.0.0/16");
 	assert_int_equal(xfrm_policy_delete(h, &p, &e), 0);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(xfrm_policy_delete(h, &p, &e), -ENOENT);
-	assert_non_null(strstr(e.msg, "does not exist"));
+	assert_has(e.msg, "does not exist");
 
 	/* A reqid outside pvpn's range could not be found again. */
 	p.tmpl.reqid = 5;
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(xfrm_policy_add(h, &p, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "reqid 5"));
+	assert_has(e.msg, "reqid 5");
 	/* A prefix too long for IPv4. */
 	p = tunnel_out();
 	p.sel.dst_len = 33;
 	assert_int_equal(xfrm_policy_add(h, &p, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "prefix"));
+	assert_has(e.msg, "prefix");
 }
 
 static int count_owned_sa(const struct xfrm_sa_info *sa, void *arg)
@@ -240,14 +245,14 @@ static void flush_owned_leaves_foreign(void **state)
 	assert_int_equal(npol, 3);
 
 	assert_int_equal(netns_sh(out, sizeof(out), "ip xfrm policy"), 0);
-	assert_non_null(strstr(out, "src 10.9.0.0/16 dst 10.8.0.0/16"));
-	assert_non_null(strstr(out, "src 10.9.0.0/16 dst 10.7.0.0/16"));
-	assert_null(strstr(out, "10.1.0.0/16"));
-	assert_null(strstr(out, "10.2.0.0/16"));
+	assert_has(out, "src 10.9.0.0/16 dst 10.8.0.0/16");
+	assert_has(out, "src 10.9.0.0/16 dst 10.7.0.0/16");
+	assert_lacks(out, "10.1.0.0/16");
+	assert_lacks(out, "10.2.0.0/16");
 	assert_int_equal(netns_sh(out, sizeof(out), "ip xfrm state"), 0);
-	assert_non_null(strstr(out, "reqid 6"));
+	assert_has(out, "reqid 6");
 	snprintf(spihex, sizeof(spihex), "spi 0x%08x", spi);
-	assert_null(strstr(out, spihex));
+	assert_lacks(out, spihex);
 
 	/* Nothing left of ours: a second flush removes nothing. */
 	assert_int_equal(xfrm_flush_owned(h, &nsa, &npol, &e), 0);
@@ -268,9 +273,9 @@ static void alloc_spi_range_and_reqid(void **state)
 	assert_true(spi >= 0xc0000000u && spi <= 0xc00000ffu);
 	assert_int_equal(netns_sh(out, sizeof(out), "ip -6 xfrm state"), 0);
 	snprintf(want, sizeof(want), "proto esp spi 0x%08x reqid %u mode transport", spi, XFRM_REQID_MIN);
-	assert_non_null(strstr(out, want));
+	assert_has(out, want);
 	assert_int_equal(xfrm_alloc_spi(h, &s, &d, XFRM_SA_TRANSPORT, 42, 0, 0, &spi, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "reqid 42"));
+	assert_has(e.msg, "reqid 42");
 	assert_int_equal(xfrm_alloc_spi(h, &s, &d, XFRM_SA_TRANSPORT, XFRM_REQID_MIN, 5, 6, &spi, &e), -EINVAL);
 }
 
