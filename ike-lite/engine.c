@@ -514,6 +514,11 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 			rc = drop(sa, -EINVAL, "a response to no outstanding request");
 			goto out;
 		}
+		/* After IKE_SA_INIT the responder's SPI is fixed (§2.6). */
+		if (sa->req.kind != REQ_INIT && memcmp(h.spi_r, sa->spi_r, 8) != 0) {
+			rc = drop(sa, -ENOENT, "unknown responder SPI");
+			goto out;
+		}
 		switch (sa->req.kind) {
 		case REQ_INIT:
 			rc = eng_init_response(sa, buf, len, path, now_ms);

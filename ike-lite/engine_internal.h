@@ -177,6 +177,8 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);
 int eng_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);
 int eng_send_info_request(struct ike_sa *sa, enum eng_req_kind kind, uint64_t now_ms);
+/* DELETE(IKE) sent once, no answer awaited (we are closing anyway). */
+void eng_send_delete_oneshot(struct ike_sa *sa);
 /* Build an SK-protected message of ours (initiator's keys). */
 int eng_build_protected(struct ike_sa *sa, uint8_t exch, bool response, uint32_t mid,
 			const uint8_t *plain, size_t plain_len, uint8_t first,

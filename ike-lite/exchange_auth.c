@@ -228,23 +228,11 @@ static size_t wire_ts_to_cfg(const struct ike_payload *p, struct ike_cfg_ts *out
 	return k;
 }
 
-/* The IKE SA is up but the Child SA failed: delete the IKE SA (one shot,
- * §1.4.1) and report. */
+/* The IKE SA is up but cannot be used: delete it (one shot, §1.4.1) and
+ * report. */
 static void fail_after_auth(struct ike_sa *sa, enum ike_error e, const char *detail)
 {
-	uint8_t plain[16], first = 0, *msg;
-	size_t plain_len = 0, len;
-	struct ike_builder b;
-
-	ike_build_chain_begin(&b, plain, sizeof(plain));
-	ike_build_delete(&b, IKE_PROTO_IKE, 0, NULL, 0);
-	if (ike_build_finish(&b, &plain_len, &first, NULL) == 0 &&
-	    eng_build_protected(sa, IKE_INFORMATIONAL, false, sa->next_mid, plain, plain_len,
-				first, &msg, &len) == 0) {
-		sa->next_mid++;
-		eng_send_raw(sa, msg, len, false);
-		free(msg);
-	}
+	eng_send_delete_oneshot(sa);
 	eng_close(sa, e, "%s", detail);
 }
 
@@ -352,8 +340,6 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad IKE_AUTH response: %s", err.msg);
 		return rc;
 	}
-	if (memcmp(sa->m_outer->hdr.spi_r, sa->spi_r, 8) != 0)
-		return -ENOENT;
 	while ((p = ike_message_find(in, IKE_PT_NOTIFY, &from)))
 		if (p->u.notify.type < 16384 && !err_notify)
 			err_notify = p->u.notify.type;
@@ -376,13 +362,14 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		return 0;
 	}
 	if (sa->cfg.remote_id.type && !id_matches(&sa->cfg.remote_id, &pid->u.id)) {
-		eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's identity is not the "
-			  "configured remote identity");
+		fail_after_auth(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's identity is not "
+				"the configured remote identity");
 		return 0;
 	}
 	if (pauth->u.auth.method != IKE_AUTH_PSK) {
-		eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server authenticates with method "
-			  "%u, we expect a shared key", (unsigned)pauth->u.auth.method);
+		snprintf(why, sizeof(why), "the server authenticates with method %u, we expect "
+			 "a shared key", (unsigned)pauth->u.auth.method);
+		fail_after_auth(sa, IKE_ERR_AUTHENTICATION_FAILED, why);
 		return 0;
 	}
 	{
@@ -397,8 +384,9 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		struct ike_auth_cred cred = { .psk = &sa->cfg.psk };
 		if (ike_auth_verify(IKE_AUTH_PSK, &ai, &cred, pauth->u.auth.data,
 				    pauth->u.auth.len, &err) < 0) {
-			eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's AUTH does not "
-				  "match (wrong shared secret?)");
+			/* §2.21.2: tell the server we drop the SA. */
+			fail_after_auth(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's AUTH "
+					"does not match (wrong shared secret?)");
 			return 0;
 		}
 	}

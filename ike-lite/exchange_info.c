@@ -48,6 +48,23 @@ int eng_send_info_request(struct ike_sa *sa, enum eng_req_kind kind, uint64_t no
 	return eng_request_start(sa, kind, IKE_INFORMATIONAL, mid, msg, len, now_ms);
 }
 
+void eng_send_delete_oneshot(struct ike_sa *sa)
+{
+	uint8_t plain[16], first = 0, *msg;
+	size_t plain_len = 0, len;
+	struct ike_builder b;
+
+	ike_build_chain_begin(&b, plain, sizeof(plain));
+	ike_build_delete(&b, IKE_PROTO_IKE, 0, NULL, 0);
+	if (ike_build_finish(&b, &plain_len, &first, NULL) == 0 &&
+	    eng_build_protected(sa, IKE_INFORMATIONAL, false, sa->next_mid, plain, plain_len,
+				first, &msg, &len) == 0) {
+		sa->next_mid++;
+		eng_send_raw(sa, msg, len, false);
+		free(msg);
+	}
+}
+
 /* A response to our INFORMATIONAL (liveness check or DELETE). */
 int eng_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms)
 {
@@ -158,6 +175,8 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 				   (uint8_t)(sa->spi_in >> 8), (uint8_t)sa->spi_in };
 		ike_build_delete(&b, IKE_PROTO_ESP, 4, spi, 1);
 		rc = respond(sa, IKE_INFORMATIONAL, h.message_id, &b);
+		/* Our only Child SA is gone: the IKE SA has no use left. */
+		eng_send_delete_oneshot(sa);
 		eng_close(sa, IKE_ERR_SERVER_DISCONNECTED, "the server deleted the Child SA");
 		return rc;
 	}

@@ -315,14 +315,14 @@ struct ike_act_config {
 	uint8_t subnet6_prefix[IKE_MAX_CP_ADDRS];
 };
 
-/* Key log block (text, NUL-terminated, SECRET): one per IKE SA and per Child
- * SA, in the fixtures' keys.txt `name=hex` format, each block starting with
- * its SPIs:
- *   ike_spi_i=8 bytes hex, ike_spi_r=..., then dh_shared, skeyseed, sk_d,
- *   sk_ai, sk_ar (not for AEAD), sk_ei, sk_er, sk_pi, sk_pr
- *   esp_spi_i=4 bytes (SPI of the SA initiator->responder, i.e. our
- *   outbound), esp_spi_r=..., esp_enc_i, esp_enc_r, esp_integ_i, esp_integ_r
- * and a blank line after each block. */
+/* Key log block (text, NUL-terminated, SECRET): one block per IKE SA in
+ * the fixtures' keys.txt `name=hex` format as pvpn-ikedump --keys reads it:
+ *   spi_i=<8 bytes>  spi_r=<8 bytes>   (first, to tell blocks apart)
+ *   dh_shared, skeyseed, sk_d, sk_ai, sk_ar (absent for AEAD), sk_ei, sk_er,
+ *   sk_pi, sk_pr, and once the Child SA exists esp_enc_i, esp_enc_r,
+ *   esp_integ_i, esp_integ_r ("i" = initiator->responder = our outbound)
+ * and a blank line.  It comes when the Child SA is installed, or when the
+ * IKE SA ends without one (so a failed IKE_AUTH can still be decrypted). */
 struct ike_act_keylog {
 	const char *text;
 	size_t len;
@@ -345,8 +345,10 @@ struct ike_action {
  * and secrets in *out are owned by the engine and stay valid until the next
  * call into the engine for this SA (any ike_* call); secrets are then wiped.
  *
- * Order on success: KEYLOG (IKE SA, after IKE_SA_INIT), ALLOC_SPI ...
- * KEYLOG (Child), CONFIG, INSTALL_CHILD, STATUS connected. */
+ * Order on success: STATUS connecting, SEND (IKE_SA_INIT), ALLOC_SPI, (after
+ * ike_spi_allocated) SEND (IKE_AUTH), KEYLOG, CONFIG, INSTALL_CHILD, STATUS
+ * connected.  On an end: REMOVE_CHILD (if one was installed), STATUS
+ * disconnected with the error. */
 bool ike_next_action(struct ike_sa *sa, struct ike_action *out);
 
 /* ------------------------------------------------------------- queries */

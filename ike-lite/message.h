@@ -364,6 +364,14 @@ int ike_build_finish(struct ike_builder *b, size_t *len, uint8_t *first_type,
 int ike_message_build(const struct ike_message *m, uint8_t *buf, size_t cap,
 		      size_t *len, struct pvpn_err *err);
 
+/* ---- printing (print.c) ----------------------------------------------- */
+/* One line: "IKE_SA_INIT #0 I req [SA KE No N(NATD_S_IP) N(NATD_D_IP)]"
+ * (exchange, Message ID, I = sent by the original initiator, req/rsp from
+ * the R flag, the payload list); a bare chain gives only "[IDi AUTH ...]".
+ * Names and numbers only, never contents.  snprintf semantics: always
+ * NUL-terminated when cap > 0, returns the full length. */
+int ike_message_format(const struct ike_message *m, char *out, size_t cap);
+
 /* ---- names (names.c) -------------------------------------------------- */
 /* Each returns a static string, or NULL when the number is unknown. */
 const char *ike_exchange_name(uint8_t exchange);      /* "IKE_SA_INIT" */

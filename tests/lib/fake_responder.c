@@ -240,6 +240,8 @@ static int handle_auth(struct fake_responder *fr, uint8_t *msg, size_t len,
 		rc = alen;
 		goto out;
 	}
+	if (fr->cfg.bad_own_auth)
+		auth[0] ^= 1;
 	ike_build_id(&b, IKE_PT_IDR, IKE_ID_FQDN, (const uint8_t *)fr->cfg.id, idlen);
 	ike_build_auth(&b, IKE_AUTH_PSK, auth, (size_t)alen);
 	if (fr->cfg.auth_child_error) {

@@ -21,6 +21,7 @@ struct fr_config {
 	bool bogus_transform;             /* choose an encryption algorithm not offered */
 	bool nat;                         /* NATD hashes show a NAT in front of the initiator */
 	uint16_t auth_child_error;        /* IKE_AUTH: authenticate, then this notify */
+	bool bad_own_auth;                /* send an AUTH that does not verify */
 	ike_rand_fn rnd;
 };
 

@@ -708,6 +708,46 @@ static void child_error_after_auth(void **state)
 	h_free(&t);
 }
 
+static void server_auth_checked(void **state)
+{
+	struct h t;
+	h_init(&t, 0);
+	t.frc.bad_own_auth = true;
+	h_start(&t);
+	ike_connect(t.sa, t.now);
+	pump(&t);
+	assert_true(t.fr.auth_ok);          /* the server accepted us ... */
+	assert_false(t.installed);          /* ... but we do not accept it */
+	assert_int_equal(last_status(&t)->error, IKE_ERR_AUTHENTICATION_FAILED);
+	/* and told it so with a DELETE of the IKE SA (§2.21.2). */
+	assert_int_equal(t.fr.n_info, 1);
+	assert_non_null(ike_message_find(t.fr.inner, IKE_PT_DELETE, NULL));
+	h_free(&t);
+}
+
+static void remote_id_checked(void **state)
+{
+	struct h t;
+	h_init(&t, 0);
+	t.cfg.remote_id.type = IKE_ID_FQDN;
+	t.cfg.remote_id.len = 11;
+	memcpy(t.cfg.remote_id.data, "server.evil", 11);
+	h_start(&t);
+	ike_connect(t.sa, t.now);
+	pump(&t);
+	assert_false(t.installed);
+	assert_int_equal(last_status(&t)->error, IKE_ERR_AUTHENTICATION_FAILED);
+	assert_non_null(strstr(last_status(&t)->detail, "identity"));
+	h_free(&t);
+	/* The right one connects, and IDr was sent in the request. */
+	h_init(&t, 0);
+	t.cfg.remote_id.type = IKE_ID_FQDN;
+	t.cfg.remote_id.len = 11;
+	memcpy(t.cfg.remote_id.data, "server.test", 11);
+	connect_ok(&t);
+	h_free(&t);
+}
+
 static void liveness_check_answered(void **state)
 {
 	struct h t;
@@ -752,6 +792,8 @@ int main(void)
 		cmocka_unit_test(nat_moves_to_4500),
 		cmocka_unit_test(config_rejected),
 		cmocka_unit_test(child_error_after_auth),
+		cmocka_unit_test(server_auth_checked),
+		cmocka_unit_test(remote_id_checked),
 		cmocka_unit_test(liveness_check_answered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
