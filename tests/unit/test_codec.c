@@ -469,6 +469,43 @@ static void unknown_noncritical_payload_is_kept(void **state)
 	round_trip(&msg, buf, len);
 }
 
+static void one_line_summary(void **state)
+{
+	struct capture c;
+	char line[256], small[10];
+	load(&c, FIX_GCM);
+	parse_ok(&msg, c.m[0].data, c.m[0].len);
+	const char *want = "IKE_SA_INIT #0 I req [SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP)]";
+	assert_int_equal(ike_message_format(&msg, line, sizeof(line)), strlen(want));
+	assert_string_equal(line, want);
+	/* snprintf semantics: truncated, terminated, full length returned */
+	assert_int_equal(ike_message_format(&msg, small, sizeof(small)), strlen(want));
+	assert_string_equal(small, "IKE_SA_IN");
+	parse_ok(&msg, c.m[4].data, c.m[4].len);
+	ike_message_format(&msg, line, sizeof(line));
+	assert_string_equal(line, "IKE_AUTH #1 R rsp [SK]");
+	tpcap_close(&c.pcap);
+
+	/* a bare chain, with unknown numbers shown as numbers */
+	static uint8_t buf[256];
+	struct ike_builder b;
+	struct pvpn_err err = { 0, "" };
+	const uint8_t spi[4] = { 1, 2, 3, 4 };
+	uint8_t first = 0;
+	size_t len;
+	ike_build_chain_begin(&b, buf, sizeof(buf));
+	ike_build_notify(&b, 0, NULL, 0, 40000, NULL, 0);
+	ike_build_delete(&b, IKE_PROTO_ESP, 4, spi, 1);
+	ike_build_cp(&b, IKE_CFG_REPLY, NULL, 0);
+	ike_build_raw(&b, 222, 0, spi, 1);
+	assert_int_equal(ike_build_finish(&b, &len, &first, &err), 0);
+	assert_int_equal(first, IKE_PT_NOTIFY);
+	if (ike_payloads_parse(&msg, first, buf, len, &err) != 0)
+		fail_msg("%s", err.msg);
+	ike_message_format(&msg, line, sizeof(line));
+	assert_string_equal(line, "[N(40000) D(ESP) CP(REPLY) PT(222)]");
+}
+
 static void names(void **state)
 {
 	assert_string_equal(ike_notify_name(16388), "NAT_DETECTION_SOURCE_IP");
@@ -502,6 +539,7 @@ int main(void)
 		cmocka_unit_test(built_sk_layout_and_inner_chain),
 		cmocka_unit_test(built_skf_fragments),
 		cmocka_unit_test(unknown_noncritical_payload_is_kept),
+		cmocka_unit_test(one_line_summary),
 		cmocka_unit_test(names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
