@@ -111,6 +111,8 @@ static void inst_teardown(struct ctl_daemon *d, struct ctl_conn *c)
 		if (xfrm_sa_delete(d->xh, &in->sas[i], &e) < 0 && e.code != -ESRCH &&
 		    e.code != -ENOENT)
 			CLOG(c, LOG_WARNING, "removing an SA: %s", e.msg);
+	if (n_rt || n_ad)
+		ctl_state_forget(c->name);
 	if (n_sa || n_pol || n_rt || n_ad)
 		CLOG(c, LOG_INFO, "removed %zu SAs, %zu policies, %zu addresses, %zu routes",
 		     n_sa, n_pol, n_ad, n_rt);
@@ -361,6 +363,11 @@ static int install_child(struct ctl_daemon *d, struct ctl_conn *c, const struct 
 		}
 	}
 	rc = install_vip_routes(d, c);
+	/* Even a partial install is recorded, so a crash leaves nothing. */
+	int src = ctl_state_save(c->name, in);
+	if (src < 0)
+		CLOG(c, LOG_WARNING, "cannot record the routes for crash recovery: %s",
+		     strerror(-src));
 	if (rc < 0)
 		return rc;
 	return 0;
@@ -934,6 +941,7 @@ int ctl_conn_start(struct ctl_daemon *d, const char *name, const struct prof_pro
 	if (!c->prof.name[0])
 		snprintf(c->prof.name, sizeof(c->prof.name), "%s", name);
 	c->started_ms = clock_mono_ms();
+	ctl_state_cleanup(d->xh, c->name);
 	if ((rc = resolve_server(&c->prof, &c->remote, e)) < 0)
 		goto fail;
 	if ((rc = find_local(&c->remote, &c->local, &c->ifindex, e)) < 0)

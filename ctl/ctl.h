@@ -226,6 +226,14 @@ int ctl_conn_stop(struct ctl_daemon *d, struct ctl_conn *c);
 /* Run until stopped; returns the exit code (one-shot semantics). */
 int ctl_daemon_run(struct ctl_daemon *d);
 
+/* --- crash leftovers outside XFRM (state.c) ------------------------------ */
+
+/* Record c's virtual IPs and routes for this network namespace and name. */
+int ctl_state_save(const char *name, const struct ctl_installed *in);
+void ctl_state_forget(const char *name);
+/* Remove what a crashed pvpnd recorded under name; the count removed. */
+int ctl_state_cleanup(struct xfrm_handle *h, const char *name);
+
 /* --- one-shot mode (oneshot.c) ----------------------------------------- */
 int ctl_oneshot(const struct ctl_opts *o);
 

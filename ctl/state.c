@@ -1,0 +1,129 @@
+/* state.c — what a connection put into the kernel outside XFRM (the
+ * virtual IP, routes) is also written to a small file, so the next pvpnd
+ * can take it out after a crash.  XFRM SAs and policies need no file: they
+ * carry kernel-xfrm's owner tag and xfrm_flush_owned() finds them.
+ *
+ * The file is per network namespace (its inode in the name) and per
+ * connection: /run/pvpn/net-INODE-NAME.state, mode 0600, text lines
+ *   addr IFINDEX ADDRESS PREFIXLEN
+ *   route DST DSTLEN IFINDEX SRC|- GW|-
+ * It is only ever read by pvpnd and every line is checked; a bad line is
+ * skipped. */
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+#ifndef CTL_STATE_DIR
+#define CTL_STATE_DIR "/run/pvpn"
+#endif
+
+static int state_path(const char *name, char *buf, size_t len)
+{
+	struct stat st;
+	unsigned long ino = 0;
+	if (stat("/proc/self/ns/net", &st) == 0)
+		ino = (unsigned long)st.st_ino;
+	int n = snprintf(buf, len, "%s/net-%lu-%s.state", CTL_STATE_DIR, ino, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static const char *astr(const struct xfrm_addr *a, char *b, size_t n)
+{
+	return a->family ? xfrm_addr_str(a, b, n) : "-";
+}
+
+int ctl_state_save(const char *name, const struct ctl_installed *in)
+{
+	char path[512], tmp[600];
+	if (state_path(name, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	if (mkdir(CTL_STATE_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (!in->n_addrs && !in->n_routes) {
+		unlink(path);
+		return 0;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	char a[64], b[64], c[64];
+	for (size_t i = 0; i < in->n_addrs; i++)
+		fprintf(f, "addr %d %s %u\n", in->addrs[i].ifindex,
+			astr(&in->addrs[i].addr, a, sizeof(a)), in->addrs[i].prefix_len);
+	for (size_t i = 0; i < in->n_routes; i++) {
+		const struct xfrm_route *r = &in->routes[i];
+		fprintf(f, "route %s %u %d %s %s\n", astr(&r->dst, a, sizeof(a)), r->dst_len,
+			r->ifindex, astr(&r->src, b, sizeof(b)), astr(&r->gw, c, sizeof(c)));
+	}
+	int rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -EIO;
+	fclose(f);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+void ctl_state_forget(const char *name)
+{
+	char path[512];
+	if (state_path(name, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+static int opt_addr(const char *s, struct xfrm_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!strcmp(s, "-"))
+		return 0;
+	return xfrm_addr_parse(s, a);
+}
+
+int ctl_state_cleanup(struct xfrm_handle *h, const char *name)
+{
+	char path[512], line[512];
+	if (state_path(name, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	unsigned n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char s1[64], s2[64], s3[64];
+		int ifindex;
+		unsigned len;
+		struct pvpn_err e = { 0 };
+		if (sscanf(line, "addr %d %63s %u", &ifindex, s1, &len) == 3) {
+			struct xfrm_ifaddr a = { .ifindex = ifindex, .prefix_len = (uint8_t)len };
+			if (xfrm_addr_parse(s1, &a.addr) < 0 || len > 128)
+				continue;
+			if (xfrm_addr_del(h, &a, &e) == 0)
+				n++;
+		} else if (sscanf(line, "route %63s %u %d %63s %63s", s1, &len, &ifindex, s2, s3) == 5) {
+			struct xfrm_route r = { .dst_len = (uint8_t)len, .ifindex = ifindex };
+			if (xfrm_addr_parse(s1, &r.dst) < 0 || len > 128 || opt_addr(s2, &r.src) < 0 ||
+			    opt_addr(s3, &r.gw) < 0)
+				continue;
+			if (xfrm_route_del(h, &r, &e) == 0)
+				n++;
+		}
+	}
+	fclose(f);
+	unlink(path);
+	if (n)
+		log_msg(LOG_NOTICE, name, "removed %u addresses/routes a previous pvpnd left behind", n);
+	return (int)n;
+}
