@@ -684,6 +684,60 @@ static void example_fixtures_parse(void **state)
 	}
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, 1 << 17);
+	size_t n = fread(buf, 1, (1 << 17) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* docs/pvpn.conf.5 documents every key the parser knows, and its example
+ * profile parses. */
+static void man_page_is_complete(void **state)
+{
+	static const char *keys[] = {
+		"Server", "RemoteIdentifier", "LocalIdentifier", "AuthenticationMethod", "SharedSecret",
+		"SharedSecretFile", "CertificateFile", "PrivateKeyFile", "ServerCertificateAuthorityFile",
+		"ServerCertificateCommonName", "ServerCertificateIssuerCommonName",
+		"UseExtendedAuthentication", "Username", "Password", "PasswordFile", "IKEProposals",
+		"ChildProposals", "EnablePFS", "IKELifetime", "ChildLifetime", "RekeyMargin",
+		"DeadPeerDetectionRate", "DisableMOBIKE", "DisableRedirect", "EnableRevocationCheck",
+		"StrictRevocationCheck", "UseConfigurationAttributeInternalIPSubnet", "DisconnectOnSleep",
+		"MTU", "IncludeAllNetworks", "ExcludeLocalNetworks", "IncludedRoutes", "ExcludedRoutes",
+		"Mode", "Servers", "SearchDomains", "MatchDomains", "Enabled", "Rule",
+	};
+	char *man = slurp("docs/pvpn.conf.5");
+	assert_non_null(man);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char want[128];
+		snprintf(want, sizeof(want), "\"%s = ", keys[i]);
+		if (!strstr(man, want))
+			fail_msg("docs/pvpn.conf.5 does not document %s", keys[i]);
+		/* And the parser knows it (any error but "unknown key"). */
+		char text[256];
+		snprintf(text, sizeof(text), "[IKEv2]\n%s = \x01\n", keys[i]);
+		parse(text);
+		assert_null(strstr(E.msg, "unknown key"));
+	}
+	char *ex = strstr(man, ".SH EXAMPLE\n.nf\n");
+	assert_non_null(ex);
+	ex += strlen(".SH EXAMPLE\n.nf\n");
+	char *end = strstr(ex, "\n.fi\n");
+	assert_non_null(end);
+	end[1] = '\0';
+	if (parse(ex))
+		fail_msg("the man page example does not parse: %s", E.msg);
+	assert_string_equal(P.shared_secret_file, "office.psk");
+	assert_int_equal(P.n_rules, 2);
+	prof_free(&P);
+	free(man);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +753,7 @@ int main(void)
 		cmocka_unit_test(proposal_api),
 		cmocka_unit_test(prefixes),
 		cmocka_unit_test(example_fixtures_parse),
+		cmocka_unit_test(man_page_is_complete),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
