@@ -228,6 +228,49 @@ static void unknown_and_impossible_keys(void **state)
 	free(keys);
 }
 
+/* pvpnd's key log may name the Child SA's SPIs; they are checked against
+ * the IKE_AUTH proposals (the values of initiator-xfrm-state.txt). */
+static void child_spis_checked(void **state)
+{
+	char *keys = read_text(GCM "keys.txt");
+	char *xfrm = read_text(GCM "initiator-xfrm-state.txt");
+	size_t n = strlen(keys);
+	char *more = malloc(n + 128);
+	char spi_out[9], spi_in[9];
+	assert_non_null(more);
+	/* "src 192.0.2.1 dst 192.0.2.2 ... spi 0x...": outbound first. */
+	char *o = strstr(xfrm, "src 192.0.2.1 dst 192.0.2.2");
+	char *in = strstr(xfrm, "src 192.0.2.2 dst 192.0.2.1");
+	assert_non_null(o);
+	assert_non_null(in);
+	assert_int_equal(sscanf(strstr(o, "spi 0x") + 6, "%8s", spi_out), 1);
+	assert_int_equal(sscanf(strstr(in, "spi 0x") + 6, "%8s", spi_in), 1);
+	snprintf(more, n + 128, "%sesp_spi_i=%s\nesp_spi_r=%s\n", keys, spi_out, spi_in);
+	char tmp[] = "/tmp/pvpn-test-keys-XXXXXX";
+	write_file(tmp, more, strlen(more));
+	struct run r = RUN("--verify", "--keys", tmp, GCM "ike.pcap");
+	if (r.rc != 0)
+		fail_msg("exit %d\n%s%s", r.rc, r.out, r.err);
+	assert_non_null(strstr(r.out, "\nesp_spi_i match\n"));
+	assert_non_null(strstr(r.out, "\nesp_spi_r match\n"));
+	run_free(&r);
+	unlink(tmp);
+
+	/* Swapped, they mismatch. */
+	snprintf(more, n + 128, "%sesp_spi_i=%s\nesp_spi_r=%s\n", keys, spi_in, spi_out);
+	char tmp2[] = "/tmp/pvpn-test-keys-XXXXXX";
+	write_file(tmp2, more, strlen(more));
+	r = RUN("--verify", "--keys", tmp2, GCM "ike.pcap");
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.out, "\nesp_spi_i MISMATCH\n"));
+	assert_non_null(strstr(r.out, "\nesp_spi_r MISMATCH\n"));
+	run_free(&r);
+	unlink(tmp2);
+	free(more);
+	free(keys);
+	free(xfrm);
+}
+
 /* ---- several IKE SAs, SPI blocks ----------------------------------------- */
 
 /* Both fixtures' captures in one pcap (same header; records appended). */
@@ -364,6 +407,7 @@ int main(void)
 		cmocka_unit_test(unreadable_and_bad_files),
 		cmocka_unit_test(missing_keys),
 		cmocka_unit_test(unknown_and_impossible_keys),
+		cmocka_unit_test(child_spis_checked),
 		cmocka_unit_test(key_blocks_for_two_ike_sas),
 		cmocka_unit_test(malformed_message_is_reported),
 	};

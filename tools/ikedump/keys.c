@@ -19,6 +19,7 @@
 static const char *const known_keys[] = {
 	"dh_shared", "skeyseed", "sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er",
 	"sk_pi", "sk_pr", "esp_enc_i", "esp_enc_r", "esp_integ_i", "esp_integ_r",
+	"esp_spi_i", "esp_spi_r",
 };
 
 bool ikd_key_name_known(const char *name)

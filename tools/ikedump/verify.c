@@ -81,43 +81,64 @@ static struct derived *find(struct derived *d, size_t n, const char *name)
 	return NULL;
 }
 
-/* The chosen ESP proposal of the first Child SA, from the IKE_AUTH
- * response, decrypted with the recomputed keys (or, if those are wrong,
- * with the file's, which still tells the algorithms). */
-static int child_suite(struct ikd_ctx *c, size_t sa_idx, const struct ike_sa_keys *k,
-		       const struct ikd_keyset *ks, struct ike_suite *esp, struct pvpn_err *e)
+/* The first Child SA's SA payload in the IKE_AUTH response (resp) or
+ * request, decrypted with the recomputed keys (or, if those are wrong,
+ * with the file's, which still tell the algorithms and SPIs).  From the
+ * response: the chosen ESP suite; from either: the proposal's SPI, which
+ * is the receiver's inbound SPI (RFC 7296 §3.3.1) — so the response's is
+ * the SA initiator->responder (esp_spi_i), the request's esp_spi_r. */
+static int child_sa(struct ikd_ctx *c, size_t sa_idx, bool resp, const struct ike_sa_keys *k,
+		    const struct ikd_keyset *ks, struct ike_suite *esp, uint8_t spi[4],
+		    struct pvpn_err *e)
 {
 	const struct ikd_sa *sa = &c->sas[sa_idx];
-	bool saw_auth_resp = false;
+	bool saw = false;
 	struct pvpn_err de = { 0 };
+	const char *what = resp ? "response" : "request";
 
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		const struct ikd_msg *msg = &c->msgs[i];
 		if (msg->parse_rc < 0 || msg->sa != sa_idx || msg->m->hdr.exchange != IKE_AUTH ||
-		    !(msg->m->hdr.flags & IKE_FLAG_R) || !ike_message_find(msg->m, IKE_PT_SK, NULL))
+		    !(msg->m->hdr.flags & IKE_FLAG_R) != !resp ||
+		    !ike_message_find(msg->m, IKE_PT_SK, NULL))
 			continue;
-		saw_auth_resp = true;
+		saw = true;
 		struct ikd_plain pl;
-		int rc = ikd_decrypt(c, msg, &sa->suite, &k->sk_er, &k->sk_ar, &pl, &de);
-		if (rc < 0 && ikd_keyset_get(ks, "sk_er")) {
-			const struct secret *fak = ikd_keyset_get(ks, "sk_ar");
-			rc = ikd_decrypt(c, msg, &sa->suite, ikd_keyset_get(ks, "sk_er"),
-					 fak ? fak : &k->sk_ar, &pl, &de);
+		const char *en = resp ? "sk_er" : "sk_ei", *an = resp ? "sk_ar" : "sk_ai";
+		const struct secret *dek = resp ? &k->sk_er : &k->sk_ei;
+		const struct secret *dak = resp ? &k->sk_ar : &k->sk_ai;
+		int rc = ikd_decrypt(c, msg, &sa->suite, dek, dak, &pl, &de);
+		if (rc < 0 && ikd_keyset_get(ks, en)) {
+			const struct secret *fak = ikd_keyset_get(ks, an);
+			rc = ikd_decrypt(c, msg, &sa->suite, ikd_keyset_get(ks, en), fak ? fak : dak,
+					 &pl, &de);
 		}
 		if (rc < 0)
 			continue;
 		const struct ike_payload *p = ike_message_find(pl.m, IKE_PT_SA, NULL);
-		if (p)
-			rc = ikd_suite_from_sa(&p->u.sa, IKE_PROTO_ESP, esp, e);
+		rc = 0;
+		if (p) {
+			const struct ike_proposal *pr = NULL;
+			for (size_t j = 0; j < p->u.sa.nprops && !pr; j++)
+				if (p->u.sa.props[j].protocol == IKE_PROTO_ESP)
+					pr = &p->u.sa.props[j];
+			if (pr && pr->spi_size == 4)
+				memcpy(spi, pr->spi, 4);
+			else
+				rc = err_set(e, -EINVAL, "the IKE_AUTH %s has no ESP proposal with a "
+					     "4-byte SPI", what);
+			if (rc == 0 && resp)
+				rc = ikd_suite_from_sa(&p->u.sa, IKE_PROTO_ESP, esp, e);
+		}
 		ikd_plain_free(&pl);
 		if (p)
 			return rc;
 	}
-	if (!saw_auth_resp)
-		return err_set(e, -ENOENT, "the capture has no IKE_AUTH response");
+	if (!saw)
+		return err_set(e, -ENOENT, "the capture has no IKE_AUTH %s", what);
 	if (de.code)
-		return err_set(e, -EBADMSG, "the IKE_AUTH response does not decrypt (%s)", de.msg);
-	return err_set(e, -ENOENT, "the IKE_AUTH response creates no Child SA");
+		return err_set(e, -EBADMSG, "the IKE_AUTH %s does not decrypt (%s)", what, de.msg);
+	return err_set(e, -ENOENT, "the IKE_AUTH %s creates no Child SA", what);
 }
 
 static int verify_set(struct ikd_ctx *c, const struct ikd_keyset *ks, unsigned *nmatch,
@@ -137,7 +158,11 @@ static int verify_set(struct ikd_ctx *c, const struct ikd_keyset *ks, unsigned *
 		{ "sk_ar", NULL, "" }, { "sk_ei", NULL, "" }, { "sk_er", NULL, "" },
 		{ "sk_pi", NULL, "" }, { "sk_pr", NULL, "" }, { "esp_enc_i", NULL, "" },
 		{ "esp_enc_r", NULL, "" }, { "esp_integ_i", NULL, "" }, { "esp_integ_r", NULL, "" },
+		{ "esp_spi_i", NULL, "" }, { "esp_spi_r", NULL, "" },
 	};
+	/* The Child SA's SPIs are no keys, but pvpnd's key log may name them. */
+	uint8_t spi_buf[2][4];
+	struct secret spi_i = { spi_buf[0], 4 }, spi_r = { spi_buf[1], 4 };
 	const size_t nd = sizeof(d) / sizeof(d[0]);
 
 	/* Which IKE SA of the capture these keys belong to. */
@@ -209,10 +234,15 @@ static int verify_set(struct ikd_ctx *c, const struct ikd_keyset *ks, unsigned *
 	find(d, nd, "sk_pi")->value = &k.sk_pi;
 	find(d, nd, "sk_pr")->value = &k.sk_pr;
 
-	if (child_suite(c, sa_idx, &k, ks, &esp, &e) < 0) {
+	if (child_sa(c, sa_idx, false, &k, ks, NULL, spi_r.data, &e) == 0)
+		find(d, nd, "esp_spi_r")->value = &spi_r;
+	else
+		set_why(d, nd, "esp_spi_r", e.msg);
+	if (child_sa(c, sa_idx, true, &k, ks, &esp, spi_i.data, &e) < 0) {
 		snprintf(why, sizeof(why), "%s", e.msg);
 		goto report;
 	}
+	find(d, nd, "esp_spi_i")->value = &spi_i;
 	if (ike_child_keys_derive(sa->suite.prf, &k.sk_d, &esp, NULL, sa->ni, sa->ni_len,
 				  sa->nr, sa->nr_len, &ck) < 0) {
 		snprintf(why, sizeof(why), "the Child SA keys could not be derived");
