@@ -89,14 +89,14 @@ static int modp_new(struct ike_dh_ctx *dh)
 {
 	uint8_t xb[MODP_EXP_BYTES];
 	BIGNUM *y = NULL, *gen = NULL;
-	BN_CTX *ctx = NULL;
+	BN_CTX *ctx = NULL;   /* secure contexts wipe their temporaries */
 	int rc = -ENOMEM;
 
 	dh->u.modp.p = dh->g->prime(NULL);
 	dh->u.modp.x = BN_secure_new();
 	y = BN_new();
 	gen = BN_new();
-	ctx = BN_CTX_new();
+	ctx = BN_CTX_secure_new();
 	if (!dh->u.modp.p || !dh->u.modp.x || !y || !gen || !ctx)
 		goto out;
 	dh->rnd(xb, sizeof(xb));
@@ -125,7 +125,7 @@ static int modp_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 		       struct secret *out, struct pvpn_err *e)
 {
 	BIGNUM *y = BN_new(), *pm1 = BN_new(), *z = BN_secure_new();
-	BN_CTX *ctx = BN_CTX_new();
+	BN_CTX *ctx = BN_CTX_secure_new();
 	struct secret s = { 0 };
 	int rc = -ENOMEM;
 
@@ -172,7 +172,7 @@ static int ecp_new(struct ike_dh_ctx *dh)
 	uint8_t db[66], oct[1 + 2 * 66];
 	const BIGNUM *order;
 	EC_POINT *q = NULL;
-	BN_CTX *ctx = BN_CTX_new();
+	BN_CTX *ctx = BN_CTX_secure_new();
 	int rc = -ENOMEM, tries;
 
 	dh->u.ecp.grp = EC_GROUP_new_by_curve_name(dh->g->nid);
@@ -217,7 +217,7 @@ static int ecp_shared(struct ike_dh_ctx *dh, const uint8_t *peer, size_t len,
 	uint8_t oct[1 + 2 * 66];
 	EC_POINT *pt = NULL, *r = NULL;
 	BIGNUM *x = BN_secure_new(), *px = BN_new(), *py = BN_new(), *p = BN_new();
-	BN_CTX *ctx = BN_CTX_new();
+	BN_CTX *ctx = BN_CTX_secure_new();
 	struct secret s = { 0 };
 	int rc = -ENOMEM;
 

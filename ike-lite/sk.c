@@ -61,6 +61,10 @@ int ike_sk_overhead(const struct ike_suite *s, size_t plain_len,
 static int check_keys(const struct ike_suite *s, const struct secret *ek,
 		      const struct secret *ik, struct pvpn_err *e)
 {
+	/* A suite that was never filled in (all zero) must not get as far
+	 * as dividing by its block size. */
+	if (!s->block_len || !s->icv_len || !s->iv_len)
+		return err_set(e, -EINVAL, "SK: no negotiated cipher suite");
 	if (!ek || ek->len != s->encr_key_len || s->encr_key_len == 0)
 		return err_set(e, -EINVAL, "SK: the encryption key is %zu bytes, the suite needs %zu",
 			       ek ? ek->len : 0, s->encr_key_len);
@@ -148,17 +152,18 @@ static int aead(const struct ike_suite *s, const struct secret *ek, const uint8_
 
 	if (s->encr == IKE_ENCR_CHACHA20_POLY1305) {
 		if (sodium_init() < 0)
-			return -EIO;
-		if (enc) {
-			crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-				out, tag, NULL, in, len, aad, aad_len, NULL, nonce, ek->data);
-			return 0;
-		}
-		/* libsodium verifies the tag before it decrypts. */
-		if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-			    out, NULL, in, len, tag, aad, aad_len, nonce, ek->data) != 0)
-			return -EBADMSG;
-		return 0;
+			rc = -EIO;
+		else if (enc)
+			rc = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+				out, tag, NULL, in, len, aad, aad_len, NULL, nonce, ek->data) == 0
+				? 0 : -EIO;
+		else
+			/* libsodium verifies the tag before it decrypts. */
+			rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+				out, NULL, in, len, tag, aad, aad_len, nonce, ek->data) == 0
+				? 0 : -EBADMSG;
+		sodium_memzero(nonce, sizeof(nonce));
+		return rc;
 	}
 
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -185,6 +190,7 @@ static int aead(const struct ike_suite *s, const struct secret *ek, const uint8_
 	}
 out:
 	EVP_CIPHER_CTX_free(ctx);
+	sodium_memzero(nonce, sizeof(nonce)); /* holds the salt */
 	return rc;
 }
 

@@ -245,6 +245,18 @@ static void sk_every_suite(void **state)
 			assert_int_equal(ike_sk_open(&s, &ek, &ik, m, len, sk_off, &plain, &plen, &e),
 					 -EBADMSG);
 		}
+		/* A suite never filled in is refused, not divided by. */
+		{
+			struct ike_suite zero = { 0 };
+			uint8_t m[128] = { 0 };
+			const uint8_t *plain;
+			size_t plen, len, sk_off;
+			lay_out(m, 8, 8, &sk_off);
+			assert_int_equal(ike_sk_open(&zero, &ek, &ik, m, 60, sk_off, &plain, &plen, &e),
+					 -EINVAL);
+			assert_int_equal(ike_sk_seal(&zero, &ek, &ik, counter_rand, m, sizeof(m), sk_off,
+						     8, &len, &e), -ENOTSUP);
+		}
 		/* Wrong key sizes are refused before anything happens. */
 		{
 			uint8_t m[128];
