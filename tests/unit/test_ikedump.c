@@ -398,6 +398,35 @@ static void malformed_message_is_reported(void **state)
 	free(pc);
 }
 
+/* A capture that starts after IKE_SA_INIT: the messages are shown, and
+ * decryption says why it cannot be done. */
+static void capture_without_ike_sa_init(void **state)
+{
+	uint8_t *pc;
+	size_t len, off = 24;
+	struct pvpn_err e = { 0 };
+	char cap[] = "/tmp/pvpn-test-pcap-XXXXXX";
+
+	assert_int_equal(ikd_read_file(GCM "ike.pcap", 1 << 20, &pc, &len, &e), 0);
+	/* Drop the first two records (little-endian caplen at +8). */
+	for (int i = 0; i < 2; i++)
+		off += 16 + (size_t)(pc[off + 8] | pc[off + 9] << 8 | pc[off + 10] << 16 | pc[off + 11] << 24);
+	memmove(pc + 24, pc + off, len - off);
+	write_file(cap, pc, len - off + 24);
+	struct run r = RUN("--keys", GCM "keys.txt", cap);
+	assert_int_equal(r.rc, 1);
+	assert_null(strstr(r.out, "IKE_SA_INIT #0"));
+	assert_non_null(strstr(r.out, "IKE_AUTH #1 R resp [SK]"));
+	assert_non_null(strstr(r.out, "not decrypted: the capture has no usable IKE_SA_INIT response"));
+	run_free(&r);
+	r = RUN("--verify", "--keys", GCM "keys.txt", cap);
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.out, "sk_d UNVERIFIED: the capture has no IKE_SA_INIT response"));
+	run_free(&r);
+	unlink(cap);
+	free(pc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +439,7 @@ int main(void)
 		cmocka_unit_test(child_spis_checked),
 		cmocka_unit_test(key_blocks_for_two_ike_sas),
 		cmocka_unit_test(malformed_message_is_reported),
+		cmocka_unit_test(capture_without_ike_sa_init),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,9 +53,15 @@ static struct ikd_sa *sa_for(struct ikd_ctx *c, const struct ike_header *h)
 		if (memcmp(sa->spi_i, h->spi_i, 8) != 0)
 			continue;
 		/* The IKE_SA_INIT request carries a zero SPIr. */
-		if (!sa->have_spi_r || memcmp(h->spi_r, zero, 8) == 0 ||
-		    memcmp(sa->spi_r, h->spi_r, 8) == 0)
+		if (memcmp(h->spi_r, zero, 8) == 0 ||
+		    (sa->have_spi_r && memcmp(sa->spi_r, h->spi_r, 8) == 0))
 			return sa;
+		/* A capture that starts after IKE_SA_INIT: learn SPIr here. */
+		if (!sa->have_spi_r) {
+			memcpy(sa->spi_r, h->spi_r, 8);
+			sa->have_spi_r = true;
+			return sa;
+		}
 	}
 	struct ikd_sa *n = realloc(c->sas, (c->nsas + 1) * sizeof(*n));
 	if (!n)
