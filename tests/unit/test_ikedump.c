@@ -427,6 +427,61 @@ static void capture_without_ike_sa_init(void **state)
 	free(pc);
 }
 
+/* The x25519 capture rewritten with other framings (tests/fuzz/corpus/
+ * fuzz_pcap/: a mode byte, then the pcap; tcpdump reads them alike):
+ * big-endian nanosecond SLL2 over IPv6, SLL over IPv4, raw IPv6.  The dump
+ * shows the same messages and --verify still reproduces every key. */
+static void other_framings_same_result(void **state)
+{
+	static const char *const names[] = { "gcm-sll2-v6-be-ns", "gcm-sll-v4", "gcm-raw-v6" };
+	struct run base = RUN(GCM "ike.pcap");
+	assert_int_equal(base.rc, 0);
+	for (size_t i = 0; i < 3; i++) {
+		char path[256], cap[] = "/tmp/pvpn-test-pcap-XXXXXX";
+		uint8_t *buf;
+		size_t len;
+		struct pvpn_err e = { 0 };
+		snprintf(path, sizeof(path), "tests/fuzz/corpus/fuzz_pcap/%s", names[i]);
+		assert_int_equal(ikd_read_file(path, 1 << 20, &buf, &len, &e), 0);
+		write_file(cap, buf + 1, len - 1);
+		struct run r = RUN("--verify", "--keys", GCM "keys.txt", cap);
+		if (r.rc != 0)
+			fail_msg("%s: exit %d\n%s%s", names[i], r.rc, r.out, r.err);
+		assert_non_null(strstr(r.out, "verify: 8 keys match, 0 do not"));
+		run_free(&r);
+		r = RUN(cap);
+		assert_int_equal(r.rc, 0);
+		/* Line by line, everything after the addresses is the same. */
+		char *a = base.out, *b = r.out;
+		int lines = 0;
+		while (*a && *b) {
+			char *ae = strchr(a, '\n'), *be = strchr(b, '\n');
+			assert_non_null(ae);
+			assert_non_null(be);
+			char *ax = strstr(a, " IKE_"), *bx = strstr(b, " IKE_");
+			if (!ax || ax > ae)
+				ax = strstr(a, " INFORMATIONAL");
+			if (!bx || bx > be)
+				bx = strstr(b, " INFORMATIONAL");
+			assert_non_null(ax);
+			assert_non_null(bx);
+			assert_int_equal(ae - ax, be - bx);
+			assert_memory_equal(ax, bx, (size_t)(ae - ax));
+			a = ae + 1;
+			b = be + 1;
+			lines++;
+		}
+		assert_string_equal(a, b);
+		assert_int_equal(lines, 7);
+		if (strstr(names[i], "v6"))
+			assert_non_null(strstr(r.out, "[2001:db8::1]:4500 -> [2001:db8::2]:4500 IKE_AUTH"));
+		run_free(&r);
+		unlink(cap);
+		free(buf);
+	}
+	run_free(&base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +495,7 @@ int main(void)
 		cmocka_unit_test(key_blocks_for_two_ike_sas),
 		cmocka_unit_test(malformed_message_is_reported),
 		cmocka_unit_test(capture_without_ike_sa_init),
+		cmocka_unit_test(other_framings_same_result),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
