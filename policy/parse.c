@@ -377,7 +377,7 @@ static int split_list(struct prof_parser *ps, const char *key, const char *v, ch
 static int parse_prefix_list(struct prof_parser *ps, const char *key, const char *v,
 			     struct prof_prefix *out, size_t *n_out)
 {
-	static char items[PROF_MAX_ROUTES][PROF_DOMAIN_MAX];
+	char items[PROF_MAX_ROUTES][PROF_DOMAIN_MAX];
 	int n = split_list(ps, key, v, items, PROF_MAX_ROUTES);
 	if (n < 0)
 		return n;
@@ -422,6 +422,16 @@ static const char *const auth_names[] = { "None", "SharedSecret", "Certificate" 
 static const char *const dpd_names[] = { "none", "low", "medium", "high" };
 static const char *const dns_names[] = { "auto", "resolved", "resolvconf", "file", "off" };
 
+/* Whether "Key = value", quoted and escaped as serialise writes it,
+ * stays within one line. */
+static bool fits_one_line(const char *key, const char *v)
+{
+	size_t n = strlen(key) + 3 + 2 + strlen(v);
+	for (const char *c = v; *c; c++)
+		n += *c == '"' || *c == '\\';
+	return n <= PROF_LINE_MAX;
+}
+
 /* ---------------------------------------------------------- one key */
 
 static int set_key(struct prof_parser *ps, enum key k, const char *v)
@@ -442,8 +452,8 @@ static int set_key(struct prof_parser *ps, enum key k, const char *v)
 		p->auth_method = (enum prof_auth_method)i;
 		return 0;
 	case K_SHARED_SECRET:
-		if (strlen(v) > PROF_SECRET_MAX)
-			return fail(ps, key, "longer than %d bytes", PROF_SECRET_MAX);
+		if (!fits_one_line(key, v))
+			return fail(ps, key, "too long for one line once quoted (put it in SharedSecretFile)");
 		if (secret_set(&p->shared_secret, v, strlen(v)))
 			return fail(ps, key, "out of memory");
 		return 0;
@@ -457,8 +467,8 @@ static int set_key(struct prof_parser *ps, enum key k, const char *v)
 	case K_USE_EAP: return parse_bool(ps, key, v, &p->use_eap);
 	case K_USERNAME: return copy_text(ps, key, v, p->username, sizeof(p->username));
 	case K_PASSWORD:
-		if (strlen(v) > PROF_SECRET_MAX)
-			return fail(ps, key, "longer than %d bytes", PROF_SECRET_MAX);
+		if (!fits_one_line(key, v))
+			return fail(ps, key, "too long for one line once quoted (put it in PasswordFile)");
 		if (secret_set(&p->password, v, strlen(v)))
 			return fail(ps, key, "out of memory");
 		return 0;
@@ -547,6 +557,14 @@ bad_mtu:
 		if (prof_parse_rule(v, &p->rules[p->n_rules], &e))
 			/* e.msg starts with "Rule: " already. */
 			return fail(ps, NULL, "%s", e.msg);
+		/* Written back in canonical form (quotes added where needed),
+		 * the rule must still fit one line, or serialise could not
+		 * round-trip it. */
+		char canon[PROF_LINE_MAX - 7];
+		if (prof_rule_str(&p->rules[p->n_rules], canon, sizeof(canon))) {
+			memset(&p->rules[p->n_rules], 0, sizeof(p->rules[0]));
+			return fail(ps, key, "too long for one line (split it into several rules)");
+		}
 		p->n_rules++;
 		return 0;
 	}

@@ -684,6 +684,79 @@ static void example_fixtures_parse(void **state)
 	}
 }
 
+/* Whatever parses must serialise to lines that parse again: values that
+ * would outgrow a line once quoted are refused up front. */
+static void line_limits(void **state)
+{
+	size_t cap = PROF_LINE_MAX + 256;
+	char *t = malloc(cap), *line = malloc(cap);
+	assert_non_null(t);
+	assert_non_null(line);
+	/* An unquoted secret full of backslashes doubles when written back. */
+	memset(line, '\\', 3000);
+	line[3000] = '\0';
+	snprintf(t, cap, "[IKEv2]\nServer = a.example\nSharedSecret = %s\n", line);
+	expect_err(t, "home.conf:3: SharedSecret: too long for one line once quoted (put it in SharedSecretFile)");
+	snprintf(t, cap, "[IKEv2]\nServer = a.example\nSharedSecret = x\nUseExtendedAuthentication = yes\nUsername = u\nPassword = %s\n", line);
+	expect_err(t, "Password: too long for one line once quoted (put it in PasswordFile)");
+	/* The longest secret that still fits round-trips. */
+	memset(line, 'k', 4000);
+	line[4000] = '\0';
+	snprintf(t, cap, "[IKEv2]\nServer = a.example\nSharedSecret = %s\n", line);
+	assert_int_equal(parse(t), 0);
+	assert_int_equal(P.shared_secret.len, 4000);
+	char *o;
+	size_t n;
+	assert_int_equal(prof_serialise(&P, false, &o, &n), 0);
+	struct prof_profile q;
+	struct pvpn_err e;
+	assert_int_equal(prof_parse_string("x", o, n, NULL, PROF_PARSE_NO_FILES, &q, &e), 0);
+	assert_true(prof_equal(&P, &q));
+	prof_free(&q);
+	prof_text_free(o, n);
+	prof_free(&P);
+	/* A rule whose values grow beyond one line when quoted: SSIDs and a
+	 * ProbeURL full of backslashes (legal unquoted, escaped on output). */
+	const char *head = "[IKEv2]\nServer = a.example\nSharedSecret = x\n[OnDemand]\n";
+	size_t k = (size_t)snprintf(t, cap, "%sRule=EvaluateConnection SSID=", head);
+	size_t line_start = strlen(head);
+	for (int i = 0; i < 8; i++) {
+		if (i)
+			t[k++] = ',';
+		t[k++] = 'x';
+		memset(t + k, '\\', 31);
+		k += 31;
+	}
+	for (int list = 0; list < 2; list++) {
+		k += (size_t)snprintf(t + k, cap - k, list ? " Domains=" : " DNSSearchDomain=");
+		for (int i = 0; i < 8; i++) {
+			if (i)
+				t[k++] = ',';
+			memset(t + k, 'a' + i, 60);
+			t[k + 60] = '.';
+			memset(t + k + 61, 'b' + i, 60);
+			t[k + 121] = '.';
+			memset(t + k + 122, 'c' + i, 58);
+			k += 180;
+		}
+	}
+	k += (size_t)snprintf(t + k, cap - k, " ProbeURL=http://a/");
+	memset(t + k, '\\', 500);
+	k += 500;
+	t[k++] = '\n';
+	t[k] = '\0';
+	assert_true(k - line_start - 1 <= PROF_LINE_MAX);
+	expect_err(t, "Rule: too long for one line (split it into several rules)");
+	/* Half the backslashes fit. */
+	memmove(t + k - 251, "\n", 2);
+	assert_int_equal(parse(t), 0);
+	assert_int_equal(P.n_rules, 1);
+	prof_free(&P);
+	round_trip_one(t, PROF_PARSE_NO_FILES);
+	free(t);
+	free(line);
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -754,6 +827,7 @@ int main(void)
 		cmocka_unit_test(prefixes),
 		cmocka_unit_test(example_fixtures_parse),
 		cmocka_unit_test(man_page_is_complete),
+		cmocka_unit_test(line_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
