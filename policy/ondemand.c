@@ -175,7 +175,8 @@ int prof_parse_rule(const char *text, struct prof_od_rule *r, struct pvpn_err *e
 		case 2: /* DNSSearchDomain */
 		case 5: /* Domains */
 			for (size_t i = 0; i < n; i++) {
-				if (!prof_domain_ok(items[i], true))
+				/* "*." plus a 253-byte name would not fit the field. */
+				if (strlen(items[i]) >= PROF_DOMAIN_MAX || !prof_domain_ok(items[i], true))
 					return err_set(err, -EINVAL, "Rule: %s: '%.60s' is not a domain name (allowed: a DNS name, or *.name)", conds[ci], items[i]);
 				if (ci == 2)
 					strcpy(r->search_domain[i], items[i]);

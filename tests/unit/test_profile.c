@@ -747,6 +747,48 @@ static void line_limits(void **state)
 	t[k] = '\0';
 	assert_true(k - line_start - 1 <= PROF_LINE_MAX);
 	expect_err(t, "Rule: too long for one line (split it into several rules)");
+	/* A wildcard domain of 255 bytes does not fit the 253-byte limit. */
+	k = (size_t)snprintf(t, cap, "%sRule = Connect DNSSearchDomain=*.", head);
+	for (int i = 0; i < 4; i++) {
+		/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253: a valid name, 255 with "*.". */
+		memset(t + k, 'a', i < 3 ? 63 : 61);
+		k += i < 3 ? 63 : 61;
+		t[k++] = i < 3 ? '.' : '\n';
+	}
+	t[k] = '\0';
+	expect_err(t, "DNSSearchDomain: '*.aaaa");
+	/* Two bytes shorter fits. */
+	memmove(t + k - 3, "\n", 2);
+	assert_int_equal(parse(t), 0);
+	assert_int_equal(strlen(P.rules[0].search_domain[0]), 253);
+	prof_free(&P);
+	/* Restore the rule test input for the next check. */
+	k = (size_t)snprintf(t, cap, "%sRule=EvaluateConnection SSID=", head);
+	for (int i = 0; i < 8; i++) {
+		if (i)
+			t[k++] = ',';
+		t[k++] = 'x';
+		memset(t + k, '\\', 31);
+		k += 31;
+	}
+	for (int list = 0; list < 2; list++) {
+		k += (size_t)snprintf(t + k, cap - k, list ? " Domains=" : " DNSSearchDomain=");
+		for (int i = 0; i < 8; i++) {
+			if (i)
+				t[k++] = ',';
+			memset(t + k, 'a' + i, 60);
+			t[k + 60] = '.';
+			memset(t + k + 61, 'b' + i, 60);
+			t[k + 121] = '.';
+			memset(t + k + 122, 'c' + i, 58);
+			k += 180;
+		}
+	}
+	k += (size_t)snprintf(t + k, cap - k, " ProbeURL=http://a/");
+	memset(t + k, '\\', 500);
+	k += 500;
+	t[k++] = '\n';
+	t[k] = '\0';
 	/* Half the backslashes fit. */
 	memmove(t + k - 251, "\n", 2);
 	assert_int_equal(parse(t), 0);
