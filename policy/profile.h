@@ -407,7 +407,7 @@ struct prof_ts {
 };
 
 #define PROF_MAX_TS      32
-#define PROF_MAX_PLAN    256
+#define PROF_MAX_PLAN    512
 
 /* What the host looks like now (given by the daemon). */
 struct prof_env {

@@ -265,7 +265,7 @@ int prof_route_blocks(const struct prof_profile *p, const struct prof_env *env, 
 	/* 5. ExcludeLocalNetworks: the connected prefixes the daemon saw —
 	 *    nothing is assumed local (not RFC 1918, not 169.254/16) unless
 	 *    an interface is on it. */
-	for (size_t i = 0; !rc && env && p->exclude_local_networks && i < env->n_local; i++)
+	for (size_t i = 0; !rc && env && p->exclude_local_networks && i < env->n_local && i < PROF_MAX_ROUTES; i++)
 		rc = push_both(out, PROF_BLOCK_ALLOW, PROF_PRIO_ALLOW_BYPASS, &env->local[i], 0);
 	/* 6. Everything else of both families is dropped, so nothing leaks
 	 *    while connecting, reconnecting, or when the server gave no
@@ -320,7 +320,12 @@ int prof_route_plan(const struct prof_profile *p, const struct prof_env *env, co
 		    struct prof_plan *out, struct pvpn_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	if (!as->n_tsr)
+	/* The counts come from the daemon's decoding of the server's reply;
+	 * never trust them beyond the arrays. */
+	size_t n_tsr = as->n_tsr < PROF_MAX_TS ? as->n_tsr : PROF_MAX_TS;
+	size_t n_local = env ? (env->n_local < PROF_MAX_ROUTES ? env->n_local : PROF_MAX_ROUTES) : 0;
+	size_t n_subnets = as->n_subnets < PROF_MAX_ROUTES ? as->n_subnets : PROF_MAX_ROUTES;
+	if (!n_tsr)
 		return err_set(err, -EINVAL, "the server accepted no traffic selectors, so nothing can be routed");
 	bool any_vip = as->vip4.family || as->vip6.family;
 
@@ -340,11 +345,11 @@ int prof_route_plan(const struct prof_profile *p, const struct prof_env *env, co
 	} else if (p->n_included) {
 		for (size_t i = 0; i < p->n_included; i++)
 			prefix_to_range(&p->included[i], &want[n_want++]);
-	} else if (p->use_internal_subnet && as->n_subnets) {
-		for (size_t i = 0; i < as->n_subnets && i < PROF_MAX_ROUTES; i++)
+	} else if (p->use_internal_subnet && n_subnets) {
+		for (size_t i = 0; i < n_subnets; i++)
 			prefix_to_range(&as->subnets[i], &want[n_want++]);
 	} else {
-		for (size_t i = 0; i < as->n_tsr && n_want < PROF_MAX_ROUTES; i++)
+		for (size_t i = 0; i < n_tsr && n_want < PROF_MAX_ROUTES; i++)
 			want[n_want++] = as->tsr[i];
 	}
 
@@ -354,9 +359,9 @@ int prof_route_plan(const struct prof_profile *p, const struct prof_env *env, co
 	 * drop it.  Ports and protocols of a narrowed TS cannot be expressed
 	 * by a route; the SA's policy filters them. */
 	for (size_t i = 0; i < n_want && !rc; i++) {
-		for (size_t j = 0; j < as->n_tsr && !rc; j++) {
+		for (size_t j = 0; j < n_tsr && !rc; j++) {
 			struct prof_ts x;
-			if (!intersect(&want[i], &as->tsr[j], &x))
+			if (!prof_af_len(as->tsr[j].family) || !intersect(&want[i], &as->tsr[j], &x))
 				continue;
 			/* A family the server gave no address for cannot carry
 			 * our traffic (TSi was narrowed to the virtual IPs);
@@ -365,9 +370,10 @@ int prof_route_plan(const struct prof_profile *p, const struct prof_env *env, co
 			const struct prof_addr *src = x.family == AF_INET ? &as->vip4 : &as->vip6;
 			if (any_vip && !src->family)
 				continue;
-			struct prof_prefix pfx[64];
+			/* Any range splits into at most 2 * 128 prefixes. */
+			struct prof_prefix pfx[256];
 			size_t n = 0;
-			rc = prof_ts_to_prefixes(&x, pfx, 64, &n);
+			rc = prof_ts_to_prefixes(&x, pfx, 256, &n);
 			for (size_t k = 0; k < n && !rc; k++) {
 				/* An excluded prefix that contains this route wins:
 				 * exclusions are the user's explicit choice. */
@@ -388,7 +394,7 @@ int prof_route_plan(const struct prof_profile *p, const struct prof_env *env, co
 		rc = push_route(out, PROF_ROUTE_BYPASS, &p->excluded[e], NULL);
 	/* Bypass: local networks when ExcludeLocalNetworks — only those the
 	 * tunnel would otherwise capture; the rest already stay local. */
-	for (size_t l = 0; env && p->exclude_local_networks && l < env->n_local && !rc; l++)
+	for (size_t l = 0; env && p->exclude_local_networks && l < n_local && !rc; l++)
 		for (size_t t = 0; t < n_tunnel; t++)
 			if (overlaps(&env->local[l], &out->routes[t].dst)) {
 				rc = push_route(out, PROF_ROUTE_BYPASS, &env->local[l], NULL);

@@ -458,6 +458,49 @@ static void dns_decisions(void **state)
 	prof_free(&P);
 }
 
+/* Counts from the daemon larger than the arrays, and selectors of an
+ * unknown family, are bounded and skipped, not read past. */
+static void untrusted_counts(void **state)
+{
+	static struct prof_env env;
+	static struct prof_assigned as;
+	memset(&env, 0, sizeof(env));
+	memset(&as, 0, sizeof(as));
+	env.server = addr("203.0.113.1");
+	env.n_local = 100000;
+	as.vip4 = addr("10.0.0.2");
+	as.n_tsr = 100000;
+	as.n_subnets = 100000;
+	as.n_dns = 100000;
+	as.n_domains = 100000;
+	as.tsr[0] = ts_of("10.0.0.0/8");
+	as.tsr[1].family = 77;
+	struct pvpn_err e;
+	load("[Routing]\nExcludeLocalNetworks = yes\n");
+	assert_int_equal(prof_route_plan(&P, &env, &as, &PLAN, &e), 0);
+	assert_non_null(route(PROF_ROUTE_TUNNEL, "10.0.0.0/8"));
+	assert_int_equal(count_routes(PROF_ROUTE_TUNNEL), 1);
+	assert_true(PLAN.n_dns <= PROF_MAX_DNS);
+	prof_free(&P);
+	/* Many exclusions and local networks still fit the block rules. */
+	load("[Routing]\nIncludeAllNetworks = yes\nExcludeLocalNetworks = yes\n");
+	P.n_excluded = PROF_MAX_ROUTES;
+	for (size_t i = 0; i < PROF_MAX_ROUTES; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "198.18.%zu.0/24", i);
+		P.excluded[i] = pfx(s);
+	}
+	env.n_local = PROF_MAX_ROUTES;
+	for (size_t i = 0; i < PROF_MAX_ROUTES; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "192.168.%zu.0/24", i);
+		env.local[i] = pfx(s);
+	}
+	assert_int_equal(prof_route_blocks(&P, &env, &PLAN, &e), 0);
+	assert_int_equal(PLAN.n_blocks, 2 * (1 + 2 + 2 + 2 * PROF_MAX_ROUTES + 2));
+	prof_free(&P);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +514,7 @@ int main(void)
 		cmocka_unit_test(ipv6_split_tunnel),
 		cmocka_unit_test(no_virtual_ip),
 		cmocka_unit_test(dns_decisions),
+		cmocka_unit_test(untrusted_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
