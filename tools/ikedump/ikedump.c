@@ -37,8 +37,7 @@ static const char usage_text[] =
 
 static void ctx_free(struct ikd_ctx *c)
 {
-	for (size_t i = 0; i < c->nmsgs; i++)
-		free(c->msgs[i].m);
+	free(c->scratch);
 	free(c->msgs);
 	free(c->sas);
 	free(c->pcap_buf);
@@ -78,9 +77,9 @@ static struct ikd_sa *sa_for(struct ikd_ctx *c, const struct ike_header *h)
 }
 
 /* An SA's pointers into c->sas move when it grows; messages keep indexes. */
-static void note_sa_init(struct ikd_ctx *c, struct ikd_msg *msg, struct ikd_sa *sa)
+static void note_sa_init(struct ikd_ctx *c, struct ikd_msg *msg, const struct ike_message *m,
+			 struct ikd_sa *sa)
 {
-	const struct ike_message *m = msg->m;
 	const struct ike_payload *no = ike_message_find(m, IKE_PT_NONCE, NULL);
 	bool resp = m->hdr.flags & IKE_FLAG_R;
 
@@ -118,35 +117,48 @@ static int load_capture(struct ikd_ctx *c, const char *path)
 			strstr(e.msg, path) ? "" : ": ", e.msg);
 		return rc;
 	}
+	c->scratch = calloc(1, sizeof(*c->scratch));
+	if (!c->scratch) {
+		fprintf(c->err, "pvpn-ikedump: out of memory\n");
+		return -ENOMEM;
+	}
 	while ((rc = ikd_pcap_next(&p, &pkt, &e)) == 1) {
-		struct ikd_msg *n = realloc(c->msgs, (c->nmsgs + 1) * sizeof(*n));
-		if (!n) {
-			fprintf(c->err, "pvpn-ikedump: out of memory\n");
-			return -ENOMEM;
+		if (c->nmsgs == c->cap_msgs) {
+			size_t ncap = c->cap_msgs ? 2 * c->cap_msgs : 64;
+			struct ikd_msg *n = realloc(c->msgs, ncap * sizeof(*n));
+			if (!n) {
+				fprintf(c->err, "pvpn-ikedump: out of memory\n");
+				return -ENOMEM;
+			}
+			c->msgs = n;
+			c->cap_msgs = ncap;
 		}
-		c->msgs = n;
 		struct ikd_msg *msg = &c->msgs[c->nmsgs++];
 		memset(msg, 0, sizeof(*msg));
 		msg->pkt = pkt;
 		msg->sa = SIZE_MAX;
-		msg->m = calloc(1, sizeof(*msg->m));
-		if (!msg->m) {
-			fprintf(c->err, "pvpn-ikedump: out of memory\n");
-			return -ENOMEM;
-		}
-		msg->parse_rc = ike_message_parse(msg->m, pkt.ike, pkt.ike_len, &msg->parse_err);
+		struct ike_message *m = c->scratch;
+		msg->parse_rc = ike_message_parse(m, pkt.ike, pkt.ike_len, &msg->parse_err);
 		if (msg->parse_rc < 0) {
 			c->parse_failures++;
 			continue;
 		}
-		struct ikd_sa *sa = sa_for(c, &msg->m->hdr);
+		msg->hdr = m->hdr;
+		const struct ike_payload *sk = ike_message_find(m, IKE_PT_SK, NULL);
+		if (sk) {
+			msg->has_sk = true;
+			msg->sk_off = sk->offset;
+			msg->sk_first = sk->u.sk.first;
+		}
+		msg->has_skf = ike_message_find(m, IKE_PT_SKF, NULL) != NULL;
+		struct ikd_sa *sa = sa_for(c, &m->hdr);
 		if (!sa) {
 			fprintf(c->err, "pvpn-ikedump: out of memory\n");
 			return -ENOMEM;
 		}
 		msg->sa = (size_t)(sa - c->sas);
-		if (msg->m->hdr.exchange == IKE_SA_INIT)
-			note_sa_init(c, msg, sa);
+		if (m->hdr.exchange == IKE_SA_INIT)
+			note_sa_init(c, msg, m, sa);
 	}
 	if (rc < 0) {
 		fprintf(c->err, "pvpn-ikedump: %s: %s\n", path, e.msg);
@@ -163,13 +175,12 @@ int ikd_decrypt(const struct ikd_ctx *c, const struct ikd_msg *msg, const struct
 		const struct secret *ek, const struct secret *ak, struct ikd_plain *out,
 		struct pvpn_err *e)
 {
-	const struct ike_payload *sk = ike_message_find(msg->m, IKE_PT_SK, NULL);
 	const uint8_t *plain;
 	size_t plain_len;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!sk)
+	if (msg->parse_rc < 0 || !msg->has_sk)
 		return err_set(e, -ENOENT, "no SK payload");
 	out->buf = malloc(msg->pkt.ike_len);
 	out->m = calloc(1, sizeof(*out->m));
@@ -179,10 +190,10 @@ int ikd_decrypt(const struct ikd_ctx *c, const struct ikd_msg *msg, const struct
 	}
 	out->len = msg->pkt.ike_len;
 	memcpy(out->buf, msg->pkt.ike, out->len);
-	rc = ike_sk_open(suite, ek, ak, out->buf, out->len, sk->offset, &plain, &plain_len, e);
+	rc = ike_sk_open(suite, ek, ak, out->buf, out->len, msg->sk_off, &plain, &plain_len, e);
 	if (rc < 0)
 		goto fail;
-	rc = ike_payloads_parse(out->m, sk->u.sk.first, plain, plain_len, e);
+	rc = ike_payloads_parse(out->m, msg->sk_first, plain, plain_len, e);
 	if (rc < 0) {
 		err_prefix(e, "decrypted, but the inner payloads do not parse: ");
 		goto fail;
@@ -207,7 +218,7 @@ static int file_keys(const struct ikd_ctx *c, const struct ikd_sa *sa, const str
 		     const struct secret **ek, const struct secret **ak, struct pvpn_err *e)
 {
 	const struct ikd_keyset *ks = ikd_keys_find(&c->keys, sa->spi_i, sa->spi_r);
-	bool from_i = msg->m->hdr.flags & IKE_FLAG_I;
+	bool from_i = msg->hdr.flags & IKE_FLAG_I;
 
 	if (!ks)
 		return err_set(e, -ENOKEY, "no keys for this IKE SA in the key file");
@@ -250,7 +261,15 @@ static int dump(struct ikd_ctx *c, bool decrypt)
 			status = IKD_EXIT_FAIL;
 			continue;
 		}
-		const struct ike_header *h = &msg->m->hdr;
+		struct ike_message *m = c->scratch;
+		struct pvpn_err pe = { 0 };
+		/* Parsed before; the same bytes parse the same way again. */
+		if (ike_message_parse(m, msg->pkt.ike, msg->pkt.ike_len, &pe) < 0) {
+			fprintf(c->out, "malformed IKE message: %s\n", pe.msg);
+			status = IKD_EXIT_FAIL;
+			continue;
+		}
+		const struct ike_header *h = &m->hdr;
 		const char *xn = ike_exchange_name(h->exchange);
 		if (!xn) {
 			snprintf(b, sizeof(b), "EXCHANGE_%u", h->exchange);
@@ -258,20 +277,20 @@ static int dump(struct ikd_ctx *c, bool decrypt)
 		}
 		fprintf(c->out, "%s #%u %s %s ", xn, h->message_id, (h->flags & IKE_FLAG_I) ? "I" : "R",
 			(h->flags & IKE_FLAG_R) ? "resp" : "req");
-		ikd_print_payload_list(c->out, msg->m);
+		ikd_print_payload_list(c->out, m);
 		fputc('\n', c->out);
 
 		if (c->verbose)
-			for (size_t j = 0; j < msg->m->npayloads; j++)
-				if (msg->m->payloads[j].type != IKE_PT_SK)
-					ikd_print_payload(c->out, &msg->m->payloads[j], "    ");
+			for (size_t j = 0; j < m->npayloads; j++)
+				if (m->payloads[j].type != IKE_PT_SK)
+					ikd_print_payload(c->out, &m->payloads[j], "    ");
 		if (!decrypt)
 			continue;
-		if (ike_message_find(msg->m, IKE_PT_SKF, NULL)) {
+		if (msg->has_skf) {
 			fprintf(c->out, "    (SKF fragment: reassembly is not supported, not decrypted)\n");
 			continue;
 		}
-		if (!ike_message_find(msg->m, IKE_PT_SK, NULL))
+		if (!msg->has_sk)
 			continue;
 
 		struct pvpn_err e = { 0 };

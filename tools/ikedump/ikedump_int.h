@@ -10,7 +10,13 @@
 
 struct ikd_msg {
 	struct ikd_packet pkt;          /* pkt.ike points into ctx.pcap_buf */
-	struct ike_message *m;          /* parsed (valid when parse_rc == 0) */
+	/* Kept from the parse (valid when parse_rc == 0); the decoded
+	 * payloads are not kept, to bound memory on long captures: the dump
+	 * parses each message again. */
+	struct ike_header hdr;
+	bool has_sk, has_skf;
+	size_t sk_off;                  /* the SK payload's generic header */
+	uint8_t sk_first;               /* its Next Payload: first inner type */
 	int parse_rc;
 	struct pvpn_err parse_err;
 	size_t sa;                      /* index into ctx.sas, SIZE_MAX if none */
@@ -35,10 +41,11 @@ struct ikd_ctx {
 	size_t pcap_len;
 	struct ikd_pcap pcap;
 	struct ikd_msg *msgs;
-	size_t nmsgs, parse_failures;
+	size_t nmsgs, cap_msgs, parse_failures;
 	struct ikd_sa *sas;
 	size_t nsas;
 	struct ikd_keyfile keys;
+	struct ike_message *scratch;    /* for parsing one message at a time */
 };
 
 /* A decrypted SK payload: buf is a copy of the message with the plaintext

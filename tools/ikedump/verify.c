@@ -98,9 +98,8 @@ static int child_sa(struct ikd_ctx *c, size_t sa_idx, bool resp, const struct ik
 
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		const struct ikd_msg *msg = &c->msgs[i];
-		if (msg->parse_rc < 0 || msg->sa != sa_idx || msg->m->hdr.exchange != IKE_AUTH ||
-		    !(msg->m->hdr.flags & IKE_FLAG_R) != !resp ||
-		    !ike_message_find(msg->m, IKE_PT_SK, NULL))
+		if (msg->parse_rc < 0 || msg->sa != sa_idx || msg->hdr.exchange != IKE_AUTH ||
+		    !(msg->hdr.flags & IKE_FLAG_R) != !resp || !msg->has_sk)
 			continue;
 		saw = true;
 		struct ikd_plain pl;
