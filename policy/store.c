@@ -112,6 +112,16 @@ static int write_atomic(const char *dir, const char *name, const char *text, siz
 	/* mkstemp creates 0600 already; fchmod makes it independent of
 	 * the umask and of libc. */
 	int fd = mkstemp(tmp);
+	if (fd < 0 && errno == ENOENT) {
+		/* First save on a fresh system: create the store folder itself
+		 * (not its parents), private to root like the profiles. */
+		if (mkdir(store_dir(dir), 0700) == 0 || errno == EEXIST) {
+			snprintf(tmp, sizeof(tmp), "%s/.%s.conf.XXXXXX", store_dir(dir), name);
+			fd = mkstemp(tmp);
+		} else {
+			errno = ENOENT;
+		}
+	}
 	if (fd < 0) {
 		rc = -errno;
 		return err_set(err, rc, "cannot create a file in %s: %s", store_dir(dir), strerror(errno));

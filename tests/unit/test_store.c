@@ -97,8 +97,19 @@ static void save_load_remove(void **state)
 	prof_free(&p);
 	/* A store folder that does not exist. */
 	make_profile(&p, 3, 0);
-	assert_true(prof_store_save("/nonexistent-pvpn", "a", &p, &e) < 0);
-	assert_non_null(strstr(e.msg, "cannot create a file in /nonexistent-pvpn"));
+	assert_true(prof_store_save("/nonexistent-pvpn/store", "a", &p, &e) < 0);
+	assert_non_null(strstr(e.msg, "cannot create a file in /nonexistent-pvpn/store"));
+	/* A missing store folder (but existing parent) is created, 0700. */
+	char sub[128];
+	snprintf(sub, sizeof(sub), "%s/new-store", dir);
+	assert_int_equal(prof_store_save(sub, "a", &p, &e), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(prof_store_load(sub, "a", 0, &q, &e), 0);
+	prof_free(&q);
+	assert_int_equal(prof_store_remove(sub, "a", &e), 0);
+	assert_int_equal(rmdir(sub), 0);
 	prof_free(&p);
 }
 
