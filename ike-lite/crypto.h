@@ -23,7 +23,8 @@
 /* ---------------------------------------------------------------- random */
 
 /* The one source of randomness: fills buf with len random bytes and cannot
- * fail.  Tests inject a deterministic one. */
+ * fail.  Tests inject a deterministic one.  (ike.h repeats this identical
+ * typedef, which C11 allows.) */
 typedef void (*ike_rand_fn)(void *buf, size_t len);
 
 /* libsodium's randombytes_buf. */
@@ -71,8 +72,9 @@ struct ike_span {
 /* Supported: 14 15 16 (MODP 2048/3072/4096, RFC 3526), 19 20 21 (ECP
  * P-256/384/521, RFC 5903), 31 (Curve25519, RFC 8031), 32 (Curve448). */
 bool ike_dh_supported(uint16_t group);
-/* Length of the KE payload's key exchange data (and of g^ir for MODP/curve
- * groups; for ECP g^ir is the x coordinate, half of it); 0 if unsupported. */
+/* Length of the KE payload's key exchange data, and of g^ir (the same for
+ * MODP and the curves; for ECP g^ir is the x coordinate, half the KE
+ * data).  0 if unsupported. */
 size_t ike_dh_public_len(uint16_t group);
 size_t ike_dh_shared_len(uint16_t group);
 
@@ -212,6 +214,9 @@ int ike_aead_open(const struct ike_suite *s, const struct secret *key, const uin
 		  const uint8_t *tag, uint8_t *out);
 int ike_cbc_crypt(const struct ike_suite *s, const struct secret *key, const uint8_t *iv,
 		  const uint8_t *in, size_t len, uint8_t *out, bool encrypt);
+/* AES-256-GCM runs on libsodium when the CPU has AES-NI (the default) and
+ * on OpenSSL otherwise; false forces OpenSSL (tests cover both). */
+void ike_aead_use_sodium_aes(bool on);
 
 /* --------------------------------------------------------- AUTH (§2.15) */
 
