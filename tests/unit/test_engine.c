@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "ike-lite/ike.h"
 #include "lib/hex.h"
@@ -748,6 +749,99 @@ static void remote_id_checked(void **state)
 	h_free(&t);
 }
 
+static void addr6(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	memset(ss, 0, sizeof(*ss));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	inet_pton(AF_INET6, ip, &s6->sin6_addr);
+}
+
+static void ipv6_path(void **state)
+{
+	struct h t;
+	h_init(&t, 0);
+	addr6(&t.cfg.local, "2001:db8::1", 500);
+	addr6(&t.cfg.remote, "2001:db8::2", 500);
+	t.frc.self = t.cfg.remote;
+	t.frc.peer = t.cfg.local;
+	connect_ok(&t);
+	assert_false(t.child.encap);
+	assert_int_equal(t.child.local.ss_family, AF_INET6);
+	check_keys_match(&t);
+	h_free(&t);
+	/* And a NAT seen over IPv6. */
+	h_init(&t, 0);
+	addr6(&t.cfg.local, "2001:db8::1", 500);
+	addr6(&t.cfg.remote, "2001:db8::2", 500);
+	t.frc.self = t.cfg.remote;
+	t.frc.peer = t.cfg.local;
+	t.frc.nat = true;
+	connect_ok(&t);
+	assert_true(t.child.encap);
+	h_free(&t);
+}
+
+static void spi_allocation_failure(void **state)
+{
+	struct h t;
+	struct ike_action a;
+	uint8_t *r;
+	size_t rl;
+	h_init(&t, 0);
+	h_start(&t);
+	t.deliver = false;
+	ike_connect(t.sa, t.now);
+	pump(&t);
+	assert_int_equal(fr_handle(&t.fr, t.sent[0].data, t.sent[0].len, &r, &rl), 0);
+	ike_receive(t.sa, r, rl, &t.sent[0].path, t.now);
+	free(r);
+	bool alloc = false;
+	while (ike_next_action(t.sa, &a))
+		if (a.type == IKE_ACT_ALLOC_SPI) {
+			alloc = true;
+			assert_int_equal(a.u.alloc_spi.proto, IPPROTO_ESP);
+			assert_int_equal(eng_port(&a.u.alloc_spi.remote), 0);
+		}
+	assert_true(alloc);
+	assert_true(ike_spi_allocated(t.sa, 0, t.now) < 0);
+	pump(&t);
+	assert_int_equal(last_status(&t)->error, IKE_ERR_CONFIGURATION_FAILED);
+	assert_int_equal(t.n_sent, 1);      /* no IKE_AUTH went out */
+	h_free(&t);
+}
+
+static void foreign_source_and_cancel(void **state)
+{
+	struct h t;
+	struct ike_path other;
+	uint8_t *r;
+	size_t rl;
+	h_init(&t, 0);
+	h_start(&t);
+	t.deliver = false;
+	ike_connect(t.sa, t.now);
+	pump(&t);
+	assert_int_equal(fr_handle(&t.fr, t.sent[0].data, t.sent[0].len, &r, &rl), 0);
+	/* The right bytes from another address are not the server's. */
+	other = t.sent[0].path;
+	addr4(&other.remote, "198.51.100.9", 500);
+	assert_true(ike_receive(t.sa, r, rl, &other, t.now) < 0);
+	pump(&t);
+	assert_false(t.got_alloc);
+	free(r);
+	/* Cancelling before the IKE SA exists: no DELETE, just stop. */
+	assert_int_equal(ike_disconnect(t.sa, t.now), 0);
+	pump(&t);
+	assert_int_equal(t.n_sent, 1);
+	assert_int_equal(last_status(&t)->status, IKE_STATUS_DISCONNECTED);
+	assert_int_equal(last_status(&t)->error, IKE_ERR_NONE);
+	assert_int_equal(ike_next_deadline(t.sa), 0);
+	assert_true(ike_connect(t.sa, t.now) < 0);
+	h_free(&t);
+}
+
 static void liveness_check_answered(void **state)
 {
 	struct h t;
@@ -795,6 +889,9 @@ int main(void)
 		cmocka_unit_test(server_auth_checked),
 		cmocka_unit_test(remote_id_checked),
 		cmocka_unit_test(liveness_check_answered),
+		cmocka_unit_test(ipv6_path),
+		cmocka_unit_test(spi_allocation_failure),
+		cmocka_unit_test(foreign_source_and_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
