@@ -605,9 +605,19 @@ static int unquote(char *v)
 	return 0;
 }
 
+static int parse_line(struct prof_parser *ps, const char *line, size_t len, char *buf);
+
 int prof_parser_line(struct prof_parser *ps, const char *line, size_t len)
 {
+	/* The line may hold a SharedSecret or Password: wipe the copy. */
 	char buf[PROF_LINE_MAX + 1];
+	int rc = parse_line(ps, line, len, buf);
+	secret_wipe(buf, sizeof(buf));
+	return rc;
+}
+
+static int parse_line(struct prof_parser *ps, const char *line, size_t len, char *buf)
+{
 	if (ps->rc)
 		return ps->rc;
 	ps->lineno++;
