@@ -239,6 +239,42 @@ static void chacha20_poly1305_rfc8439(void **state)
 		    "1ae10b594f09e26a7e902ecbd0600691");
 }
 
+/* RFC 7634 Appendix B: an INFORMATIONAL request with one Notify
+ * (SET_WINDOW_SIZE 10), protected as an SK payload. */
+static void chacha20_poly1305_rfc7634_ikev2(void **state)
+{
+	struct ike_suite s;
+	struct secret key = { 0 };
+	uint8_t kb[36], m[128], orig[128], iv[8];
+	const uint8_t *plain;
+	size_t len, plen;
+	struct pvpn_err e = { 0 };
+	static const char want[] =
+		"c0c1c2c3c4c5c6c7d0d1d2d3d4d5d6d72e20250000000009000000452900002910111213"
+		"14151617610394701f8d017f7c129248896b71bfe25236efd7cdc67066906315b2";
+
+	suite_or_fail(&s, IKE_ENCR_CHACHA20_POLY1305, 0, IKE_INTEG_NONE);
+	unhex(kb, sizeof(kb), "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+			      "a0a1a2a3");
+	assert_int_equal(secret_set(&key, kb, sizeof(kb)), 0);
+	unhex(iv, sizeof(iv), "1011121314151617");
+	memset(m, 0, sizeof(m));
+	/* IKE header (lengths are filled in by the seal) and SK header. */
+	unhex(m, 28, "c0c1c2c3c4c5c6c7d0d1d2d3d4d5d6d72e20250000000009ffffffff");
+	m[28] = IKE_PT_NOTIFY;
+	/* Notify: no SPI, type 16385 (SET_WINDOW_SIZE), window 10. */
+	unhex(m + 28 + 4 + 8, 12, "0000000c000040010000000a");
+	assert_int_equal(ike_sk_seal_raw(&s, &key, NULL, iv, m, sizeof(m), 28, 12, 0, &len, &e), 0);
+	assert_hex_equal(m, len, want);
+	memcpy(orig, m, len);
+	assert_int_equal(ike_sk_open(&s, &key, NULL, m, len, 28, &plain, &plen, &e), 0);
+	assert_int_equal(plen, 12);
+	assert_hex_equal(plain, plen, "0000000c000040010000000a");
+	orig[len - 1] ^= 1;
+	assert_int_equal(ike_sk_open(&s, &key, NULL, orig, len, 28, &plain, &plen, &e), -EBADMSG);
+	secret_free(&key);
+}
+
 #define GCM_P60 "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72" \
 		"1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39"
 #define GCM_P64 GCM_P60 "1aafd255"
@@ -662,6 +698,7 @@ int main(void)
 		cmocka_unit_test(prf_lengths_and_unknown),
 		cmocka_unit_test(prf_plus_is_the_rfc_construction),
 		cmocka_unit_test(chacha20_poly1305_rfc8439),
+		cmocka_unit_test(chacha20_poly1305_rfc7634_ikev2),
 		cmocka_unit_test(aes_gcm_spec_vectors),
 		cmocka_unit_test(aes_cbc_rfc3602),
 		cmocka_unit_test(suite_sizes),
