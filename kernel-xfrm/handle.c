@@ -1,5 +1,6 @@
-/* handle.c — the kernel-xfrm handle: a NETLINK_XFRM socket, plus a
- * NETLINK_ROUTE one opened the first time an address or route is touched. */
+/* handle.c — the kernel-xfrm handle: a NETLINK_XFRM and a NETLINK_ROUTE
+ * socket, both opened at once so both belong to the caller's network
+ * namespace of that moment (a socket's namespace is fixed at creation). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -15,8 +16,10 @@ int xfrm_open(struct xfrm_handle **out, struct pvpn_err *e)
 	if (!h)
 		return err_set(e, -ENOMEM, "out of memory");
 	rc = nl_open(NETLINK_XFRM, &h->xfrm, e);
+	if (rc == 0)
+		rc = nl_open(NETLINK_ROUTE, &h->rt, e);
 	if (rc < 0) {
-		free(h);
+		xfrm_close(h);
 		return rc;
 	}
 	*out = h;

@@ -40,7 +40,7 @@ int nl_rt(struct xfrm_handle *h, struct pvpn_err *e)
 {
 	if (h->rt)
 		return 0;
-	return nl_open(NETLINK_ROUTE, &h->rt, e);
+	return err_set(e, -EBADF, "the rtnetlink socket is not open");
 }
 
 bool nl_attr_put2(struct nlmsghdr *nlh, size_t cap, uint16_t type,

@@ -22,7 +22,7 @@ static inline void nl_skip_pad(struct reader *r, size_t len)
 
 struct xfrm_handle {
 	struct mnl_socket *xfrm;        /* NETLINK_XFRM */
-	struct mnl_socket *rt;          /* NETLINK_ROUTE, opened on first use */
+	struct mnl_socket *rt;          /* NETLINK_ROUTE */
 	uint32_t seq;
 };
 
@@ -61,7 +61,7 @@ bool nl_attr_put2(struct nlmsghdr *nlh, size_t cap, uint16_t type,
 		  const void *hdr, size_t hdr_len, const void *tail,
 		  size_t tail_len);
 
-/* Is the XFRM or rtnetlink handle open (opening rtnetlink lazily)? */
+/* The rtnetlink socket is open (it is, from xfrm_open on). */
 int nl_rt(struct xfrm_handle *h, struct pvpn_err *e);
 
 /* --- conversions (addr.c) --- */

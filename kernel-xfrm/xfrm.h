@@ -270,8 +270,9 @@ struct xfrm_events;                     /* opaque: event subscription */
 
 /* --- the handle ---------------------------------------------------- */
 
-/* Open a NETLINK_XFRM socket (and, on first use, a NETLINK_ROUTE one).
- * Works in the caller's network namespace at the time of the call. */
+/* Open a NETLINK_XFRM and a NETLINK_ROUTE socket.  Both work in the
+ * caller's network namespace at the time of this call, wherever the
+ * caller goes afterwards. */
 int xfrm_open(struct xfrm_handle **out, struct pvpn_err *e);
 void xfrm_close(struct xfrm_handle *h);
 

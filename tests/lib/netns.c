@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/lib/netns.h"
@@ -53,12 +54,14 @@ int netns_sh(char *out, size_t outlen, const char *fmt, ...)
 	FILE *f;
 	size_t n = 0;
 	int st;
+	struct timespec t0, t1;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	if (strlen(cmd) + 6 < sizeof(cmd))
 		strcat(cmd, " 2>&1");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;
@@ -72,6 +75,11 @@ int netns_sh(char *out, size_t outlen, const char *fmt, ...)
 			;
 	}
 	st = pclose(f);
+	if (getenv("PVPN_TRACE_SH")) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		fprintf(stderr, "netns_sh %.3fs: %s\n", (double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9, cmd);
+	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
