@@ -44,7 +44,7 @@ endif
 
 ROOMS := lib ike-lite kernel-xfrm policy ctl tools/ikedump
 ALL_SRC  := $(foreach r,$(ROOMS),$(wildcard $(r)/*.c))
-MAIN_SRC := $(filter %/main-%.c,$(foreach r,$(ROOMS),$(wildcard $(r)/main-*.c)))
+MAIN_SRC := $(foreach r,$(ROOMS),$(wildcard $(r)/main-*.c))
 LIB_SRC  := $(filter-out $(MAIN_SRC),$(ALL_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
