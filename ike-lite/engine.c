@@ -439,8 +439,12 @@ int ike_disconnect(struct ike_sa *sa, uint64_t now_ms)
 	case ST_ESTABLISHED:
 		sa->state = ST_DELETING;
 		eng_status(sa, IKE_STATUS_DISCONNECTING, IKE_ERR_NONE, NULL);
-		/* A DPD in flight is dropped: the DELETE takes the window. */
-		eng_request_clear(sa);
+		/* §2.3: window of one.  A liveness check in flight finishes
+		 * (answered or given up) before the DELETE goes out. */
+		if (sa->req.kind != REQ_NONE) {
+			sa->delete_pending = true;
+			return 0;
+		}
 		if (eng_send_info_request(sa, REQ_DELETE, now_ms) < 0)
 			eng_close(sa, IKE_ERR_NONE, "disconnected (DELETE could not be built)");
 		return 0;

@@ -84,6 +84,7 @@ struct ike_sa {
 	uint32_t next_mid;         /* our next request's Message ID */
 	uint32_t peer_mid;         /* the peer request Message ID we expect next */
 	struct eng_req req;
+	bool delete_pending;       /* DELETE waits for the outstanding request (§2.3) */
 	uint8_t *resp_cache;       /* our last response to a peer request */
 	size_t resp_cache_len;
 	uint32_t resp_cache_mid;

@@ -82,6 +82,11 @@ int eng_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		return 0;
 	}
 	eng_request_clear(sa);
+	if (sa->delete_pending) {
+		sa->delete_pending = false;
+		if (eng_send_info_request(sa, REQ_DELETE, now_ms) < 0)
+			eng_close(sa, IKE_ERR_NONE, "disconnected (DELETE could not be built)");
+	}
 	return 0;
 }
 
@@ -166,7 +171,11 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 	if (del_ike) {
 		/* §1.4.1: the answer to deleting the IKE SA is empty. */
 		rc = respond(sa, IKE_INFORMATIONAL, h.message_id, NULL);
-		eng_close(sa, IKE_ERR_SERVER_DISCONNECTED, "the server deleted the IKE SA");
+		/* Both sides leaving at once (§1.4.1) is not the server's doing. */
+		if (sa->state == ST_DELETING)
+			eng_close(sa, IKE_ERR_NONE, "disconnected");
+		else
+			eng_close(sa, IKE_ERR_SERVER_DISCONNECTED, "the server deleted the IKE SA");
 		return rc;
 	}
 	if (del_child) {

@@ -109,6 +109,10 @@ static void give_up(struct ike_sa *sa)
 			  "no IKE_AUTH response after %u tries", tries);
 		return;
 	case REQ_DPD:
+		if (sa->state == ST_DELETING) {
+			eng_close(sa, IKE_ERR_NONE, "disconnected (the server did not answer)");
+			return;
+		}
 		eng_close(sa, IKE_ERR_SERVER_DEAD,
 			  "liveness check unanswered after %u tries", tries);
 		return;

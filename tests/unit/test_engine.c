@@ -615,6 +615,58 @@ static void disconnect_unanswered_is_bounded(void **state)
 	h_free(&t);
 }
 
+static void disconnect_waits_for_liveness_check(void **state)
+{
+	struct h t;
+	h_init(&t, 0);
+	t.cfg.dpd_interval_ms = 10000;
+	connect_ok(&t);
+	t.deliver = false;
+	t.now += 10000;
+	ike_tick(t.sa, t.now);
+	pump(&t);
+	size_t dpd = t.n_sent - 1;
+	uint32_t dpd_mid = ntohl(*(uint32_t *)(t.sent[dpd].data + 20));
+	ike_disconnect(t.sa, t.now);
+	pump(&t);
+	/* §2.3: nothing new while the liveness check is outstanding. */
+	assert_int_equal(t.n_sent, dpd + 1);
+	/* Its answer arrives: now the DELETE, with the next Message ID. */
+	uint8_t *r;
+	size_t rl;
+	assert_int_equal(fr_handle(&t.fr, t.sent[dpd].data, t.sent[dpd].len, &r, &rl), 0);
+	feed(&t, r, rl, &t.sent[dpd].path);
+	free(r);
+	t.deliver = true;
+	pump(&t);
+	assert_int_equal(t.n_sent, dpd + 2);
+	assert_int_equal(ntohl(*(uint32_t *)(t.sent[dpd + 1].data + 20)), dpd_mid + 1);
+	assert_non_null(ike_message_find(t.fr.inner, IKE_PT_DELETE, NULL));
+	assert_true(t.removed);
+	assert_int_equal(last_status(&t)->error, IKE_ERR_NONE);
+	h_free(&t);
+}
+
+static void delete_collision(void **state)
+{
+	struct h t;
+	uint8_t *req;
+	size_t rl;
+	h_init(&t, 0);
+	connect_ok(&t);
+	t.deliver = false;
+	ike_disconnect(t.sa, t.now);
+	pump(&t);
+	assert_int_equal(fr_request(&t.fr, FR_REQ_DELETE_IKE, &req, &rl), 0);
+	feed(&t, req, rl, &t.sent[0].path);
+	free(req);
+	pump(&t);
+	assert_true(t.removed);
+	assert_int_equal(last_status(&t)->status, IKE_STATUS_DISCONNECTED);
+	assert_int_equal(last_status(&t)->error, IKE_ERR_NONE);
+	h_free(&t);
+}
+
 static void peer_create_child_refused(void **state)
 {
 	struct h t;
@@ -881,6 +933,8 @@ int main(void)
 		cmocka_unit_test(peer_delete_child),
 		cmocka_unit_test(our_disconnect),
 		cmocka_unit_test(disconnect_unanswered_is_bounded),
+		cmocka_unit_test(disconnect_waits_for_liveness_check),
+		cmocka_unit_test(delete_collision),
 		cmocka_unit_test(peer_create_child_refused),
 		cmocka_unit_test(bogus_choice_rejected),
 		cmocka_unit_test(nat_moves_to_4500),
