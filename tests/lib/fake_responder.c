@@ -180,6 +180,8 @@ static int seal_resp(struct fake_responder *fr, uint8_t exch, uint8_t flags, uin
 
 	if (b && (rc = finish_plain(b, &plain_len, &first)) < 0)
 		return rc;
+	if (b && fr->cfg.mutate_plain)
+		fr->cfg.mutate_plain(b->w.buf, plain_len, fr->cfg.mutate_ctx);
 	hdr(fr, &h, exch, flags, mid);
 	return eng_seal(&fr->suite, &fr->keys.sk_er, &fr->keys.sk_ar, fr->cfg.rnd, &h, first,
 			b ? b->w.buf : NULL, plain_len, out, out_len);
