@@ -99,6 +99,9 @@ ix_wait() {
 	done
 }
 
+# ix__do CMD... — a setup step that must work.
+ix__do() { "$@" || ix_fail "setup step failed: $*"; }
+
 ix_cli() { ip netns exec "$IX_CLI" "$@"; }
 ix_srv() { ip netns exec "$IX_SRV" "$@"; }
 ix_nat() { ip netns exec "$IX_NAT" "$@"; }
@@ -124,36 +127,33 @@ ix_setup() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	ip netns add "$IX_CLI" || ix_fail "ip netns add $IX_CLI"
+	ix__do ip netns add "$IX_CLI"
 	IX_NAMESPACES="$IX_CLI"
-	ip netns add "$IX_SRV" || ix_fail "ip netns add $IX_SRV"
+	ix__do ip netns add "$IX_SRV"
 	IX_NAMESPACES="$IX_NAMESPACES $IX_SRV"
-	local ns
-	for ns in $IX_NAMESPACES; do
-		ip -n "$ns" link set lo up
-	done
+	ix__do ip -n "$IX_CLI" link set lo up
+	ix__do ip -n "$IX_SRV" link set lo up
 
 	case "$IX_MODE" in
 	direct)
-		ip link add ix-cli netns "$IX_CLI" type veth peer name ix-srv netns "$IX_SRV" ||
-			ix_fail "cannot create the veth pair (veth module?)"
-		ip -n "$IX_CLI" addr add "$IX_CLIENT_ADDR/24" dev ix-cli
+		ix__do ip link add ix-cli netns "$IX_CLI" type veth peer name ix-srv netns "$IX_SRV"
+		ix__do ip -n "$IX_CLI" addr add "$IX_CLIENT_ADDR/24" dev ix-cli
+		ix__do ip -n "$IX_CLI" link set ix-cli up
 		;;
 	nat)
-		ip netns add "$IX_NAT" || ix_fail "ip netns add $IX_NAT"
+		ix__do ip netns add "$IX_NAT"
 		IX_NAMESPACES="$IX_NAMESPACES $IX_NAT"
-		ip -n "$IX_NAT" link set lo up
-		ip link add ix-cli netns "$IX_CLI" type veth peer name ix-lan netns "$IX_NAT" ||
-			ix_fail "cannot create the client veth pair"
-		ip link add ix-wan netns "$IX_NAT" type veth peer name ix-srv netns "$IX_SRV" ||
-			ix_fail "cannot create the server veth pair"
-		ip -n "$IX_CLI" addr add 198.51.100.2/24 dev ix-cli
-		ip -n "$IX_NAT" addr add 198.51.100.1/24 dev ix-lan
-		ip -n "$IX_NAT" addr add "$IX_CLIENT_ADDR/24" dev ix-wan
-		ip -n "$IX_NAT" link set ix-lan up
-		ip -n "$IX_NAT" link set ix-wan up
-		ip -n "$IX_CLI" route add default via 198.51.100.1
-		ix_nat sysctl -qw net.ipv4.ip_forward=1
+		ix__do ip -n "$IX_NAT" link set lo up
+		ix__do ip link add ix-cli netns "$IX_CLI" type veth peer name ix-lan netns "$IX_NAT"
+		ix__do ip link add ix-wan netns "$IX_NAT" type veth peer name ix-srv netns "$IX_SRV"
+		ix__do ip -n "$IX_CLI" addr add 198.51.100.2/24 dev ix-cli
+		ix__do ip -n "$IX_CLI" link set ix-cli up
+		ix__do ip -n "$IX_NAT" addr add 198.51.100.1/24 dev ix-lan
+		ix__do ip -n "$IX_NAT" addr add "$IX_CLIENT_ADDR/24" dev ix-wan
+		ix__do ip -n "$IX_NAT" link set ix-lan up
+		ix__do ip -n "$IX_NAT" link set ix-wan up
+		ix__do ip -n "$IX_CLI" route add default via 198.51.100.1
+		ix__do ip netns exec "$IX_NAT" sysctl -qw net.ipv4.ip_forward=1
 		ix_nat nft -f - <<-NFT || ix_fail "nftables masquerade rule failed (nf_tables, nft_masq, nft_chain_nat?)"
 			table ip ixnat {
 				chain post {
@@ -165,15 +165,14 @@ ix_setup() {
 		;;
 	*) ix_fail "ix_setup: unknown mode $IX_MODE (direct or nat)" ;;
 	esac
-	ip -n "$IX_CLI" link set ix-cli up
-	ip -n "$IX_SRV" addr add "$IX_SERVER_ADDR/24" dev ix-srv
-	ip -n "$IX_SRV" link set ix-srv up
+	ix__do ip -n "$IX_SRV" addr add "$IX_SERVER_ADDR/24" dev ix-srv
+	ix__do ip -n "$IX_SRV" link set ix-srv up
 	# The inner network behind the server, and the way back to the pool:
 	# without a route, replies fail before XFRM ever sees them.
-	ip -n "$IX_SRV" link add ix-inner type dummy || ix_fail "cannot create a dummy interface (dummy module?)"
-	ip -n "$IX_SRV" addr add "$IX_INNER_ADDR/24" dev ix-inner
-	ip -n "$IX_SRV" link set ix-inner up
-	ip -n "$IX_SRV" route add "$IX_POOL" dev ix-srv
+	ix__do ip -n "$IX_SRV" link add ix-inner type dummy
+	ix__do ip -n "$IX_SRV" addr add "$IX_INNER_ADDR/24" dev ix-inner
+	ix__do ip -n "$IX_SRV" link set ix-inner up
+	ix__do ip -n "$IX_SRV" route add "$IX_POOL" dev ix-srv
 	ix_log "namespaces up ($IX_MODE): client $IX_CLI, server $IX_SRV; files in $IX_DIR"
 }
 
