@@ -228,6 +228,39 @@ static size_t wire_ts_to_cfg(const struct ike_payload *p, struct ike_cfg_ts *out
 	return k;
 }
 
+/* RFC 7296 §2.9: the responder may narrow our selectors, never widen
+ * them; each of its selectors must lie inside one of ours. */
+static bool ts_inside(const struct ike_cfg_ts *t, const struct ike_ts *ours, size_t n)
+{
+	size_t alen = t->type == IKE_TS_IPV6_ADDR_RANGE ? 16 : 4;
+	for (size_t i = 0; i < n; i++) {
+		const struct ike_ts *o = &ours[i];
+		if (o->type != t->type)
+			continue;
+		if (o->ip_proto && o->ip_proto != t->ip_proto)
+			continue;
+		if (t->start_port < o->start_port || t->end_port > o->end_port ||
+		    t->start_port > t->end_port)
+			continue;
+		if (memcmp(t->start, o->start, alen) < 0 || memcmp(t->end, o->end, alen) > 0 ||
+		    memcmp(t->start, t->end, alen) > 0)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static bool ts_all_inside(const struct ike_sa *sa, bool local, const struct ike_cfg_ts *got,
+			  size_t ngot)
+{
+	struct ike_ts ours[IKE_CFG_MAX_TS];
+	size_t n = our_ts(sa, local, ours);
+	for (size_t i = 0; i < ngot; i++)
+		if (!ts_inside(&got[i], ours, n))
+			return false;
+	return true;
+}
+
 /* The IKE SA is up but cannot be used: delete it (one shot, §1.4.1) and
  * report. */
 static void fail_after_auth(struct ike_sa *sa, enum ike_error e, const char *detail)
@@ -261,6 +294,12 @@ static int install(struct ike_sa *sa, const struct ike_message *in, uint16_t enc
 	if (!sa->n_ts_l || !sa->n_ts_r) {
 		fail_after_auth(sa, IKE_ERR_TS_UNACCEPTABLE, "the server's traffic selectors "
 				"hold no IPv4 or IPv6 range");
+		return 0;
+	}
+	if (!ts_all_inside(sa, true, sa->ts_l, sa->n_ts_l) ||
+	    !ts_all_inside(sa, false, sa->ts_r, sa->n_ts_r)) {
+		fail_after_auth(sa, IKE_ERR_TS_UNACCEPTABLE, "the server's traffic selectors "
+				"are wider than the ones we proposed");
 		return 0;
 	}
 	eng_request_clear(sa);

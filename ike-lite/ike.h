@@ -137,7 +137,9 @@ struct ike_config {
 
 	/* Traffic selectors we propose: TSi (ours) and TSr (theirs).  Empty
 	 * TSi means "whatever address we are given" (0.0.0.0/0 / ::/0 with the
-	 * virtual IP narrowed by the responder); empty TSr means everything. */
+	 * virtual IP narrowed by the responder); empty TSr means everything.
+	 * The responder may narrow them; a selector of its outside ours ends
+	 * the attempt with IKE_ERR_TS_UNACCEPTABLE (RFC 7296 §2.9). */
 	struct ike_cfg_ts ts_local[IKE_CFG_MAX_TS];
 	size_t n_ts_local;
 	struct ike_cfg_ts ts_remote[IKE_CFG_MAX_TS];

@@ -894,6 +894,39 @@ static void foreign_source_and_cancel(void **state)
 	h_free(&t);
 }
 
+static void narrowed_ts_accepted_widened_refused(void **state)
+{
+	struct h t;
+	struct ike_cfg_ts *r;
+	/* We ask for 10.99.0.0/16; the server narrows to 10.99.0.0/24. */
+	h_init(&t, 0);
+	r = &t.cfg.ts_remote[0];
+	t.cfg.n_ts_remote = 1;
+	r->type = IKE_TS_IPV4;
+	r->end_port = 65535;
+	r->start[0] = r->end[0] = 10;
+	r->start[1] = r->end[1] = 99;
+	r->end[2] = r->end[3] = 255;
+	connect_ok(&t);
+	h_free(&t);
+	/* We ask for 10.99.0.0/25 only; 10.99.0.0/24 is wider. */
+	h_init(&t, 0);
+	r = &t.cfg.ts_remote[0];
+	t.cfg.n_ts_remote = 1;
+	r->type = IKE_TS_IPV4;
+	r->end_port = 65535;
+	r->start[0] = r->end[0] = 10;
+	r->start[1] = r->end[1] = 99;
+	r->end[3] = 127;
+	h_start(&t);
+	ike_connect(t.sa, t.now);
+	pump(&t);
+	assert_false(t.installed);
+	assert_int_equal(last_status(&t)->error, IKE_ERR_TS_UNACCEPTABLE);
+	assert_non_null(strstr(last_status(&t)->detail, "wider"));
+	h_free(&t);
+}
+
 static void liveness_check_answered(void **state)
 {
 	struct h t;
@@ -944,6 +977,7 @@ int main(void)
 		cmocka_unit_test(remote_id_checked),
 		cmocka_unit_test(liveness_check_answered),
 		cmocka_unit_test(ipv6_path),
+		cmocka_unit_test(narrowed_ts_accepted_widened_refused),
 		cmocka_unit_test(spi_allocation_failure),
 		cmocka_unit_test(foreign_source_and_cancel),
 	};
