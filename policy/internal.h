@@ -28,6 +28,10 @@ bool prof_prefix_eq(const struct prof_prefix *a, const struct prof_prefix *b);
 bool prof_parse_duration(const char *s, uint32_t *out);
 void prof_duration_str(uint32_t s, char *buf, size_t len);
 
+/* A DN in text to its DER (RFC 7296 §3.5 ID_DER_ASN1_DN); 0 or negative
+ * with a reason in why. */
+int prof_dn_to_der(const char *text, uint8_t *out, size_t cap, size_t *len, char *why, size_t whylen);
+
 /* On-demand rule text <-> struct. */
 int prof_parse_rule(const char *text, struct prof_od_rule *out, struct pvpn_err *err);
 int prof_rule_str(const struct prof_od_rule *r, char *buf, size_t len);

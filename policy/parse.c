@@ -296,8 +296,7 @@ static int id_from_text(const char *v, struct prof_id *id, char *why, size_t why
 			snprintf(why, whylen, "'%.60s' is not a distinguished name (e.g. C=CH, O=Example, CN=vpn)", t);
 			return -EINVAL;
 		}
-		id->data_is_text = true;
-		break;
+		return prof_dn_to_der(t, id->data, sizeof(id->data), &id->data_len, why, whylen);
 	default:
 		/* FQDN and RFC822: printable ASCII without spaces. */
 		for (const char *c = t; *c; c++)

@@ -110,12 +110,12 @@ struct prof_id {
 	char text[PROF_ID_MAX];      /* as written, without the prefix */
 	/* The Identification Data as it goes on the wire (RFC 7296 §3.5):
 	 * 4 / 16 address bytes, the ASCII name, the key-id bytes (keyid:#HEX
-	 * is decoded, keyid:TEXT is its bytes).  For DER_ASN1_DN this holds
-	 * the text only (data_is_text = true); the daemon or engine encodes
-	 * the DN to DER. */
+	 * is decoded, keyid:TEXT is its bytes), and for DER_ASN1_DN the DER
+	 * of the name (RDNs in the order written; PrintableString where it
+	 * fits, else UTF8String). */
 	uint8_t data[PROF_ID_MAX];
 	size_t data_len;
-	bool data_is_text;
+	bool data_is_text;   /* always false now (kept for compatibility) */
 };
 
 /* ------------------------------------------------------ enumerations */

@@ -245,7 +245,7 @@ static void identifiers_and_servers(void **state)
 		{ "2001:db8::2", PROF_ID_IPV6_ADDR, 16 },
 		{ "bob@example.com", PROF_ID_RFC822_ADDR, 15 },
 		{ "vpn.example.com", PROF_ID_FQDN, 15 },
-		{ "CN=bob", PROF_ID_DER_ASN1_DN, 6 },
+		{ "CN=bob", PROF_ID_DER_ASN1_DN, 16 },
 		{ "fqdn:192.0.2.1", PROF_ID_FQDN, 9 },
 		{ "email:bob", PROF_ID_RFC822_ADDR, 3 },
 		{ "ipv4:192.0.2.9", PROF_ID_IPV4_ADDR, 4 },
@@ -272,6 +272,41 @@ static void identifiers_and_servers(void **state)
 	assert_int_equal(P.server_port, 500);
 	assert_int_equal(P.remote_id.type, PROF_ID_IPV6_ADDR);
 	prof_free(&P);
+}
+
+/* RFC 7296 §3.5: ID_DER_ASN1_DN carries the DER of the name. */
+static void dn_identifiers(void **state)
+{
+	static const uint8_t want[] = {
+		0x30, 0x2d,
+		0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 'C', 'H',
+		0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x13, 0x07,
+		'E', 'x', 'a', 'm', 'p', 'l', 'e',
+		0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x03, 'v', 'p', 'n',
+	};
+	assert_int_equal(parse(MIN "RemoteIdentifier = C=CH,  O=Example ,CN=vpn\n"), 0);
+	assert_int_equal(P.remote_id.type, PROF_ID_DER_ASN1_DN);
+	assert_false(P.remote_id.type_explicit);
+	assert_false(P.remote_id.data_is_text);
+	assert_int_equal(P.remote_id.data_len, sizeof(want));
+	assert_memory_equal(P.remote_id.data, want, sizeof(want));
+	prof_free(&P);
+	/* Not PrintableString ('@', '*'): UTF8String (tag 0x0c); E is IA5String (0x16). */
+	assert_int_equal(parse(MIN "LocalIdentifier = dn:CN=a@b, E=x@y.example\n"), 0);
+	assert_int_equal(P.local_id.data[11], 0x0c);
+	const uint8_t *e = P.local_id.data + 2 + 2 + 2 + P.local_id.data[5];
+	assert_int_equal(e[0], 0x31);
+	assert_int_equal(e[4 + 2 + e[5]], 0x16);
+	prof_free(&P);
+	/* An escaped comma stays in the value. */
+	assert_int_equal(parse(MIN "LocalIdentifier = dn:O=A\\, B\n"), 0);
+	assert_int_equal(P.local_id.data_len, 2 + 2 + 2 + 5 + 2 + 4);
+	assert_memory_equal(P.local_id.data + 13, "A, B", 4);
+	prof_free(&P);
+	expect_err(MIN "LocalIdentifier = dn:XX=1\n", "unknown attribute 'XX' in the distinguished name (allowed: C, ST,");
+	expect_err(MIN "LocalIdentifier = dn:CN=\n", "empty value for CN");
+	expect_err(MIN "LocalIdentifier = dn:C=Switzerland\n", "bad value 'Switzerland' for C in the distinguished name (C is a two-letter country code)");
+	expect_err(MIN "LocalIdentifier = dn:CN=a, junk\n", "'junk' in the distinguished name is not ATTR=value");
 }
 
 static void eap_only_and_methods(void **state)
@@ -859,6 +894,7 @@ int main(void)
 		cmocka_unit_test(defaults_of_a_minimal_profile),
 		cmocka_unit_test(every_key_parses),
 		cmocka_unit_test(identifiers_and_servers),
+		cmocka_unit_test(dn_identifiers),
 		cmocka_unit_test(eap_only_and_methods),
 		cmocka_unit_test(error_messages),
 		cmocka_unit_test(streaming_api_and_sticky_error),
