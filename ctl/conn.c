@@ -554,12 +554,10 @@ static void conn_finished(struct ctl_daemon *d, struct ctl_conn *c)
 		c->sa = NULL;
 	}
 	c->status = IKE_STATUS_DISCONNECTED;
-	if (d->oneshot) {
-		if (!d->stopping || c->error != IKE_ERR_NONE)
-			d->exit_code = c->error != IKE_ERR_NONE || c->last_error.code ? 1 : 0;
-		if (d->stopping && c->error == IKE_ERR_NONE && !c->last_error.code)
-			d->exit_code = 0;
-	}
+	/* One-shot: 0 only for a clean end we asked for (SIGTERM); a failed
+	 * attempt or a tunnel the server or the kernel ended is 1. */
+	if (d->oneshot)
+		d->exit_code = d->stopping && c->error == IKE_ERR_NONE && !c->last_error.code ? 0 : 1;
 	if (d->oneshot || (d->stopping && !any_active(d)))
 		ctl_loop_stop(&d->loop);
 }
@@ -656,6 +654,9 @@ static void on_timer(void *ctx, int fd, uint32_t events)
 		log_warn("no answer to DELETE within %u ms; removing everything anyway",
 			 CTL_DELETE_WAIT_MS);
 		teardown_all(d);
+		/* Still a shutdown we asked for, and nothing is left behind. */
+		if (d->oneshot)
+			d->exit_code = 0;
 		ctl_loop_stop(&d->loop);
 	}
 	rearm_timer(d);
@@ -673,6 +674,8 @@ static void on_signal(void *ctx, int fd, uint32_t events)
 		if (d->stopping) {
 			log_warn("second %s: tearing down at once", strsignal(sig));
 			teardown_all(d);
+			if (d->oneshot)
+				d->exit_code = 0;
 			ctl_loop_stop(&d->loop);
 			return;
 		}

@@ -19,7 +19,9 @@ ix_check "ping through the tunnel" pv_ping
 pv_stop
 [ "$PV_RC" = 0 ] || ix_fail "pvpnd exit status $PV_RC"
 sleep 0.5
-kill -INT "$tcpdump_pid"
+# SIGTERM: a background job of a non-interactive shell ignores SIGINT.
+kill -TERM "$tcpdump_pid"
+ix_wait 10 pv__not_running "$tcpdump_pid" || kill -KILL "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 grep -qE '^spi_i=[0-9a-f]{16}$' "$IX_DIR/keys.log" || ix_fail "no spi_i line in the key log"
 grep -qE '^sk_ei=' "$IX_DIR/keys.log" || ix_fail "no sk_ei in the key log"

@@ -58,6 +58,7 @@ pv__up() {
 	grep -q "CHILD SA installed" "$IX_DIR/pvpnd.log" && grep -qE "connected in [0-9]+ ms" "$IX_DIR/pvpnd.log"
 }
 pv__gone() { ! kill -0 "$PV_PID" 2>/dev/null; }
+pv__not_running() { ! kill -0 "$1" 2>/dev/null; }
 
 pv_wait_up() {
 	local secs=${1:-60} end
