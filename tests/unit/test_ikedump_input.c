@@ -234,6 +234,16 @@ static void pcap_truncated_record_is_an_error(void **state)
 		/* And it stays failed. */
 		assert_true(ikd_pcap_next(&p, &pkt, &e) < 0);
 	}
+	/* A record header claiming an absurd length is a damaged file. */
+	b.len = full - n - 16;
+	put32(&b, 3);
+	put32(&b, 0);
+	put32(&b, 0x7fffffffu);
+	put32(&b, 0x7fffffffu);
+	assert_int_equal(ikd_pcap_open(&p, b.buf, b.len, &e), 0);
+	assert_int_equal(ikd_pcap_next(&p, &pkt, &e), 1);
+	assert_int_equal(ikd_pcap_next(&p, &pkt, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "damaged pcap: record 2"));
 }
 
 static void pcap_skips_fragments_and_snapped_packets(void **state)

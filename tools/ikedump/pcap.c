@@ -270,7 +270,7 @@ static enum pkt_verdict decode(struct ikd_pcap *p, struct reader *r, struct ikd_
 	rd_sub(&l4, (size_t)ulen - 8, &udp);
 
 	if (pkt->sport == NATT_PORT || pkt->dport == NATT_PORT) {
-		/* RFC 3948 §2.2: a NAT keepalive is the single byte 0xff. */
+		/* RFC 3948 §2.3: a NAT keepalive is the single byte 0xff. */
 		if (rd_left(&udp) == 1 && rd_peek(&udp, 1, &peek) && peek[0] == 0xff)
 			return PKT_SKIP_KEEPALIVE;
 		/* RFC 3948 §2.2: IKE carries a zero 4-byte non-ESP marker; ESP
