@@ -93,6 +93,8 @@ static const struct keydef keys[K_COUNT] = {
 #define DEFAULT_CHILD_PROPOSALS \
 	"aes256gcm16, aes128gcm16, chacha20poly1305, aes256-sha256, aes128-sha256"
 
+_Static_assert(K_COUNT <= 64, "struct prof_parser has room for 64 keys");
+
 static bool seen_get(const struct prof_parser *ps, enum key k)
 {
 	return ps->seen[k / 64] & (1ull << (k % 64));
@@ -134,7 +136,15 @@ static int fail_end(struct prof_parser *ps, const char *key, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	err_set(&ps->err, -EINVAL, "%s: %s: %s", ps->file, key, msg);
+	/* Point at the line that set the key, when it was set. */
+	unsigned line = 0;
+	for (int k = 0; k < K_COUNT; k++)
+		if (strcmp(keys[k].name, key) == 0 && seen_get(ps, (enum key)k))
+			line = ps->key_line[k];
+	if (line)
+		err_set(&ps->err, -EINVAL, "%s:%u: %s: %s", ps->file, line, key, msg);
+	else
+		err_set(&ps->err, -EINVAL, "%s: %s: %s", ps->file, key, msg);
 	ps->rc = -EINVAL;
 	return ps->rc;
 }
@@ -724,6 +734,7 @@ static int parse_line(struct prof_parser *ps, const char *line, size_t len, char
 	if (k != K_OD_RULE && seen_get(ps, (enum key)k))
 		return fail(ps, keys[k].name, "given twice (keep one; lists go on one line, separated by commas)");
 	seen_set(ps, (enum key)k);
+	ps->key_line[k] = ps->lineno;
 	if (!*v)
 		return fail(ps, keys[k].name, "empty value (see pvpn.conf(5) for what is allowed)");
 	if (*v == '"' && k != K_OD_RULE && unquote(v))

@@ -308,6 +308,7 @@ struct prof_parser {
 	int section;                    /* internal */
 	int rc;                         /* sticky first error */
 	uint64_t seen[2];               /* internal: keys seen (duplicates) */
+	unsigned key_line[64];          /* internal: line each key was set on */
 	struct pvpn_err err;
 };
 

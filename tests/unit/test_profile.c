@@ -385,7 +385,7 @@ static void error_messages(void **state)
 		{ MIN "IKELifetime = 4w\n", "IKELifetime: bad duration '4w'" },
 		{ MIN "IKELifetime = 30s\n", "IKELifetime: '30s' is out of range (allowed: 1m to 30d)" },
 		{ MIN "ChildLifetime = 90s\nRekeyMargin = 2m\n", "ChildLifetime: 90s is not longer than RekeyMargin (2m)" },
-		{ MIN "IKELifetime = 2m\nRekeyMargin = 2m\n", "IKELifetime: 2m is not longer than RekeyMargin (2m)" },
+		{ MIN "IKELifetime = 2m\nRekeyMargin = 2m\n", "home.conf:4: IKELifetime: 2m is not longer than RekeyMargin (2m)" },
 		{ "[IKEv2]\nServer = a:0\n", "bad port '0' (allowed: 1-65535)" },
 		{ "[IKEv2]\nServer = a:70000\n", "bad port '70000'" },
 		{ "[IKEv2]\nServer = bad host!\n", "Server: bad host 'bad host!'" },
@@ -400,10 +400,10 @@ static void error_messages(void **state)
 		{ MIN "SharedSecretFile = /x\n", "both SharedSecret and SharedSecretFile are given" },
 		{ MIN "AuthenticationMethod = Certificate\n", "Certificate needs both 'CertificateFile = PATH' and 'PrivateKeyFile = PATH'" },
 		{ MIN "AuthenticationMethod = Certificate\nCertificateFile=/a\nPrivateKeyFile=/b\n", "SharedSecret: given, but AuthenticationMethod = Certificate" },
-		{ MIN "AuthenticationMethod = SharedSecret\nCertificateFile = /a\n", "CertificateFile: given, but AuthenticationMethod = SharedSecret" },
+		{ MIN "AuthenticationMethod = SharedSecret\nCertificateFile = /a\n", "home.conf:5: CertificateFile: given, but AuthenticationMethod = SharedSecret" },
 		{ "[IKEv2]\nServer = a\nAuthenticationMethod = SharedSecret\n", "SharedSecret needs 'SharedSecret = TEXT' or 'SharedSecretFile = PATH'" },
 		{ "[IKEv2]\nServer = a\n", "None needs 'UseExtendedAuthentication = yes'" },
-		{ "[IKEv2]\nServer = a\nSharedSecret = x\nCertificateFile = /a\nPrivateKeyFile = /b\n", "AuthenticationMethod: missing, and both a shared secret and a certificate" },
+		{ "[IKEv2]\nServer = a\nSharedSecret = x\nCertificateFile = /a\nPrivateKeyFile = /b\n", "home.conf: AuthenticationMethod: missing, and both a shared secret and a certificate" },
 		{ "[IKEv2]\nServer = a\nAuthenticationMethod = None\nSharedSecret = x\nUseExtendedAuthentication = yes\nUsername = u\nPassword = p\n", "SharedSecret: given, but AuthenticationMethod = None" },
 		{ MIN "UseExtendedAuthentication = yes\nPassword = p\n", "UseExtendedAuthentication: yes needs 'Username = NAME'" },
 		{ MIN "UseExtendedAuthentication = yes\nUsername = u\n", "yes needs 'Password = TEXT' or 'PasswordFile = PATH'" },
@@ -417,7 +417,7 @@ static void error_messages(void **state)
 		{ MIN "[Routing]\nIncludedRoutes = 10.0.0.0/8,\n", "empty item in the list" },
 		{ MIN "[Routing]\nIncludeAllNetworks = yes\nIncludedRoutes = 10.0.0.0/8\n", "IncludedRoutes: conflicts with IncludeAllNetworks = yes" },
 		{ MIN "[Routing]\nIncludedRoutes = 10.0.0.0/8\nExcludedRoutes = 10.0.0.0/8\n", "ExcludedRoutes: 10.0.0.0/8 is also in IncludedRoutes" },
-		{ MIN "[Routing]\nIncludedRoutes = 10.1.0.0/16\nExcludedRoutes = 10.0.0.0/8\n", "ExcludedRoutes: 10.0.0.0/8 covers IncludedRoutes 10.1.0.0/16" },
+		{ MIN "[Routing]\nIncludedRoutes = 10.1.0.0/16\nExcludedRoutes = 10.0.0.0/8\n", "home.conf:6: ExcludedRoutes: 10.0.0.0/8 covers IncludedRoutes 10.1.0.0/16" },
 		{ MIN "[DNS]\nServers = 10.0.0.1, dns.example\n", "Servers: 'dns.example' is not an IPv4 or IPv6 address" },
 		{ MIN "[DNS]\nSearchDomains = bad..domain\n", "SearchDomains: 'bad..domain' is not a domain name" },
 		{ MIN "[DNS]\nMode = off\nServers = 10.0.0.1\n", "Mode: off, but Servers/SearchDomains/MatchDomains are given" },
@@ -537,7 +537,7 @@ static void secret_files(void **state)
 	write_file("bad.conf", "[IKEv2]\nServer = vpn.example\nSharedSecretFile = open-psk\n", 0600);
 	snprintf(path, sizeof(path), "%s/bad.conf", tmpdir);
 	assert_int_equal(prof_parse_file(path, 0, &p, &e), -EINVAL);
-	snprintf(err_want, sizeof(err_want), "bad.conf: SharedSecretFile: '%s/open-psk' is accessible by group or others (mode 0640); run: chmod 600", tmpdir);
+	snprintf(err_want, sizeof(err_want), "bad.conf:3: SharedSecretFile: '%s/open-psk' is accessible by group or others (mode 0640); run: chmod 600", tmpdir);
 	if (!strstr(e.msg, err_want))
 		fail_msg("got: %s", e.msg);
 	assert_null(p.shared_secret.data);
@@ -552,7 +552,7 @@ static void secret_files(void **state)
 	write_file("missing.conf", "[IKEv2]\nServer = vpn.example\nSharedSecretFile = nope\n", 0600);
 	snprintf(path, sizeof(path), "%s/missing.conf", tmpdir);
 	assert_int_equal(prof_parse_file(path, 0, &p, &e), -ENOENT);
-	assert_non_null(strstr(e.msg, "missing.conf: SharedSecretFile: cannot open"));
+	assert_non_null(strstr(e.msg, "missing.conf:3: SharedSecretFile: cannot open"));
 	assert_non_null(strstr(e.msg, "No such file"));
 
 	write_file("empty.conf", "[IKEv2]\nServer = vpn.example\nSharedSecretFile = empty\n", 0600);
@@ -568,7 +568,7 @@ static void secret_files(void **state)
 	/* Text without a folder: relative paths cannot be resolved. */
 	const char *t = "[IKEv2]\nServer = vpn.example\nSharedSecretFile = psk\n";
 	assert_int_equal(prof_parse_string("sock", t, strlen(t), NULL, 0, &p, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "sock: SharedSecretFile: relative path 'psk' cannot be resolved here"));
+	assert_non_null(strstr(e.msg, "sock:3: SharedSecretFile: relative path 'psk' cannot be resolved here"));
 	assert_int_equal(prof_parse_string("sock", t, strlen(t), tmpdir, 0, &p, &e), 0);
 	assert_memory_equal(p.shared_secret.data, "filesecret", 10);
 	prof_free(&p);
