@@ -399,6 +399,7 @@ static void keys_output_shows_the_configs(void **state)
 		"IDi: ID_FQDN client.example", "IDr: ID_FQDN server.example",
 		"AUTH: SHARED_KEY_MIC", "      10.99.0.0/24\n", "INTERNAL_IP4_ADDRESS = 10.10.10.1",
 		"INTERNAL_IP4_DNS = 10.99.0.53", "CP: CFG_REQUEST", "CP: CFG_REPLY", "D: IKE\n",
+		"INFORMATIONAL #2 R resp [SK]\n    (no payloads)\n",
 	};
 	for (size_t f = 0; f < NFIX; f++) {
 		const char *argv[] = { "pvpn-ikedump", "--keys", path_of(fixtures[f].dir, "keys.txt"),

@@ -305,6 +305,9 @@ static int dump(struct ikd_ctx *c, bool decrypt)
 			status = IKD_EXIT_FAIL;
 			continue;
 		}
+		/* An empty INFORMATIONAL is a liveness check or an answer (RFC 7296 §1.4, §2.4). */
+		if (pl.m->npayloads == 0)
+			fprintf(c->out, "    (no payloads)\n");
 		for (size_t j = 0; j < pl.m->npayloads; j++)
 			ikd_print_payload(c->out, &pl.m->payloads[j], "    ");
 		ikd_plain_free(&pl);
