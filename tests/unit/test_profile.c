@@ -671,6 +671,15 @@ static void proposal_api(void **state)
 	assert_int_equal(pr[0].encr_keybits, 256);
 	assert_int_equal(pr[0].dh[0], PROF_DH_CURVE448);
 	assert_int_equal(pr[0].dh[1], PROF_DH_MODP3072);
+	/* strongSwan's other spellings, written back canonically. */
+	assert_int_equal(prof_parse_proposals("aes256gcm128-prfsha256-curve25519, aes128gcm128-sha2_384-ecp256", true, pr, 4, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(prof_proposal_str(&pr[0], s, sizeof(s)), 0);
+	assert_string_equal(s, "aes256gcm16-prfsha256-x25519");
+	assert_int_equal(prof_proposal_str(&pr[1], s, sizeof(s)), 0);
+	assert_string_equal(s, "aes128gcm16-prfsha384-ecp256");
+	assert_int_equal(prof_parse_proposals("AES128-SHA2_256-MODP2048", true, pr, 4, &n, &e), 0);
+	assert_int_equal(pr[0].integ, PROF_AUTH_HMAC_SHA2_256_128);
 	assert_int_equal(prof_parse_proposals("a,b,c,d,e", true, pr, 4, &n, &e), -EINVAL);
 	assert_int_equal(prof_parse_proposals("aes128-sha256-modp2048,aes192-sha256-modp2048,aes256-sha256-modp2048,"
 					      "aes128gcm16-prfsha256-ecp256,aes256gcm16-prfsha256-ecp256", true, pr, 4, &n, &e), -EINVAL);
