@@ -237,7 +237,7 @@ int ctl_error_encode(void *buf, size_t cap, uint16_t op, uint32_t seq, enum ctl_
 /* --- replies and events (decoded by the CLI) ---------------------------- */
 
 #define CTL_MAX_LIST 256
-#define CTL_MAX_CONN_INFO 16
+#define CTL_MAX_CONN_INFO 64
 
 struct ctl_list_entry {
 	char name[PROF_NAME_MAX];
@@ -317,7 +317,7 @@ struct ctl_server_cfg {
 	void *ctx;
 };
 
-#define CTL_SRV_MAX_CLIENTS 32
+#define CTL_SRV_MAX_CLIENTS 24
 #define CTL_SRV_OUT_MAX (256 * 1024)
 #define CTL_SRV_STALL_MS 5000
 #define CTL_SRV_IDLE_MS 60000
@@ -337,7 +337,13 @@ size_t ctl_server_n_clients(const struct ctl_server *s);
 /* The peer's uid (SO_PEERCRED). */
 unsigned ctl_client_uid(const struct ctl_client *cl);
 
-/* --- daemon mode (server_daemon.c) ----------------------------------------- */
+/* --- status (status.c) and daemon mode (server_daemon.c) ------------------- */
+
+struct ctl_daemon;
+struct ctl_conn;
+/* Fill ci from a connection (counters read from the kernel now). */
+void ctl_status_collect(struct ctl_daemon *d, const struct ctl_conn *c, uint64_t error_time,
+			struct ctl_conn_info *ci);
 
 struct ctl_opts;
 /* pvpnd without --profile: the control socket over the connection manager
