@@ -303,3 +303,99 @@ int prof_rule_str(const struct prof_od_rule *r, char *buf, size_t len)
 #undef I
 	return 0;
 }
+
+/* ------------------------------------------------------- evaluation */
+
+/* name equals domain, or is a subdomain of it; "*.d" matches subdomains
+ * only.  Case-insensitive; a trailing dot on either side is ignored. */
+static bool domain_match(const char *name, const char *domain)
+{
+	bool sub_only = domain[0] == '*' && domain[1] == '.';
+	if (sub_only)
+		domain += 2;
+	size_t n = strlen(name), d = strlen(domain);
+	if (n && name[n - 1] == '.')
+		n--;
+	if (d && domain[d - 1] == '.')
+		d--;
+	if (!d || n < d)
+		return false;
+	if (strncasecmp(name + n - d, domain, d))
+		return false;
+	if (n == d)
+		return !sub_only;
+	return name[n - d - 1] == '.';
+}
+
+/* DNSSearchDomainMatch: equal (case-insensitive, trailing dot ignored),
+ * or for "*.d" a subdomain of d. */
+static bool search_match(const char *cur, const char *pattern)
+{
+	if (pattern[0] == '*')
+		return domain_match(cur, pattern);
+	size_t n = strlen(cur), d = strlen(pattern);
+	if (n && cur[n - 1] == '.')
+		n--;
+	if (d && pattern[d - 1] == '.')
+		d--;
+	return n == d && strncasecmp(cur, pattern, n) == 0;
+}
+
+static bool rule_matches(const struct prof_od_rule *r, const struct prof_od_env *env, const char *host)
+{
+	if (r->iface != PROF_OD_IFACE_ANY && r->iface != env->iface)
+		return false;
+	/* SSIDMatch: only on Wi-Fi, and the SSID must be listed (exact bytes). */
+	if (r->n_ssid) {
+		bool hit = false;
+		for (size_t i = 0; i < r->n_ssid && env->ssid[0]; i++)
+			hit |= strcmp(r->ssid[i], env->ssid) == 0;
+		if (!hit)
+			return false;
+	}
+	/* DNSSearchDomainMatch: the current default search domain is listed. */
+	if (r->n_search_domain) {
+		bool hit = false;
+		bool have = strnlen(env->search_domain, PROF_DOMAIN_MAX) < PROF_DOMAIN_MAX && env->search_domain[0];
+		for (size_t i = 0; i < r->n_search_domain && have; i++)
+			hit |= search_match(env->search_domain, r->search_domain[i]);
+		if (!hit)
+			return false;
+	}
+	/* DNSServerAddressMatch: each current default DNS server is listed. */
+	if (r->n_dns_server) {
+		size_t n = env->n_dns < PROF_MAX_DNS ? env->n_dns : PROF_MAX_DNS;
+		if (!n)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			bool hit = false;
+			for (size_t j = 0; j < r->n_dns_server; j++)
+				hit |= env->dns[i].family == r->dns_server[j].family &&
+				       memcmp(env->dns[i].addr, r->dns_server[j].addr, prof_af_len(env->dns[i].family)) == 0;
+			if (!hit)
+				return false;
+		}
+	}
+	if (r->action == PROF_OD_EVALUATE_CONNECTION) {
+		bool hit = false;
+		for (size_t i = 0; host && i < r->n_domain; i++)
+			hit |= domain_match(host, r->domain[i]);
+		if (!hit)
+			return false;
+	}
+	/* The probe last: it is the only condition that costs I/O. */
+	if (r->probe_url[0] && !(env->probe && env->probe(r->probe_url, env->probe_ctx)))
+		return false;
+	return true;
+}
+
+int prof_od_match(const struct prof_profile *p, const struct prof_od_env *env, const char *host)
+{
+	if (!p->on_demand)
+		return -1;
+	size_t n = p->n_rules < PROF_MAX_RULES ? p->n_rules : PROF_MAX_RULES;
+	for (size_t i = 0; i < n; i++)
+		if (rule_matches(&p->rules[i], env, host))
+			return (int)i;
+	return -1;
+}

@@ -204,6 +204,20 @@ struct prof_od_rule {
 	char domain[PROF_RULE_MAX_ITEMS][PROF_DOMAIN_MAX];       /* Domains */
 };
 
+/* What the host looks like when On Demand rules are evaluated (the
+ * daemon gathers it). */
+struct prof_od_env {
+	enum prof_od_iface iface;          /* primary interface's type */
+	char ssid[33];                     /* Wi-Fi SSID; "" when not on Wi-Fi */
+	char search_domain[PROF_DOMAIN_MAX]; /* the current default search domain */
+	size_t n_dns;                      /* the current default DNS servers */
+	struct prof_addr dns[PROF_MAX_DNS];
+	/* HTTP GET of a rule's ProbeURL: true when it answered 200.  NULL =
+	 * every probe fails.  (policy/ does no I/O; the daemon does.) */
+	bool (*probe)(const char *url, void *ctx);
+	void *probe_ctx;
+};
+
 /* ---------------------------------------------------------- profile */
 
 struct prof_profile {
@@ -495,6 +509,14 @@ int prof_route_plan(const struct prof_profile *p, const struct prof_env *env,
  * bypasses, drop the rest.  n_blocks = 0 when IncludeAllNetworks is off. */
 int prof_route_blocks(const struct prof_profile *p, const struct prof_env *env,
 		      struct prof_plan *out, struct pvpn_err *err);
+
+/* VPN On Demand: the index of the first rule that matches env (all its
+ * set conditions hold), or -1.  An EvaluateConnection rule matches only
+ * when host (the name being connected to; NULL = none) is in its Domains,
+ * so several EvaluateConnection lines act as Apple's ordered
+ * connectionRules.  -1 also when On Demand is off; the daemon then does
+ * nothing (pvpn's default, like Ignore). */
+int prof_od_match(const struct prof_profile *p, const struct prof_od_env *env, const char *host);
 
 /* Convert a TS range to the prefixes covering exactly it. */
 int prof_ts_to_prefixes(const struct prof_ts *ts, struct prof_prefix *out,
