@@ -381,6 +381,14 @@ int prof_route_plan(const struct prof_profile *p, const struct prof_env *env, co
 				for (size_t e = 0; e < p->n_excluded; e++)
 					if (prof_prefix_contains(&p->excluded[e], &pfx[k]))
 						excluded = true;
+				/* Nor is the server's own address ever tunnelled, even
+				 * when a route names exactly it. */
+				if (env && env->server.family) {
+					struct prof_prefix sv;
+					host_prefix(&sv, &env->server);
+					if (prof_prefix_contains(&sv, &pfx[k]))
+						excluded = true;
+				}
 				if (!excluded)
 					rc = push_route(out, PROF_ROUTE_TUNNEL, &pfx[k], src->family ? src : NULL);
 			}

@@ -215,6 +215,16 @@ static void split_tunnel_ipv4(void **state)
 	/* Not IncludeAllNetworks: no block rules. */
 	assert_int_equal(PLAN.n_blocks, 0);
 
+	/* A route naming exactly the server does not capture it. */
+	prof_free(&P);
+	load("[Routing]\nIncludedRoutes = 203.0.113.1/32, 10.0.0.0/8\n");
+	assert_int_equal(prof_route_plan(&P, &env, &as, &PLAN, &e), 0);
+	assert_null(route(PROF_ROUTE_TUNNEL, "203.0.113.1/32"));
+	assert_non_null(route(PROF_ROUTE_BYPASS, "203.0.113.1/32"));
+	assert_non_null(route(PROF_ROUTE_TUNNEL, "10.0.0.0/8"));
+	prof_free(&P);
+	load("[Routing]\nIncludedRoutes = 10.0.0.0/8, 192.168.50.0/24\nExcludedRoutes = 10.99.0.0/16\n");
+
 	/* The server narrowed TSr to 10.0.0.0/16: only that is routed. */
 	as.tsr[0] = ts_of("10.0.0.0/16");
 	assert_int_equal(prof_route_plan(&P, &env, &as, &PLAN, &e), 0);
