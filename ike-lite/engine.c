@@ -307,12 +307,10 @@ void eng_status(struct ike_sa *sa, enum ike_status st, enum ike_error err, const
 		va_end(ap);
 	}
 	sa->status = st;
-	if (st == IKE_STATUS_DISCONNECTED && err != IKE_ERR_NONE)
-		log_msg(LOG_ERR, sa->cfg.log_name, "IKE: %s: %s", ike_error_name(err),
-			a.u.status.detail);
-	else
-		log_msg(LOG_INFO, sa->cfg.log_name, "IKE: %s%s%s", ike_status_name(st),
-			a.u.status.detail[0] ? ": " : "", a.u.status.detail);
+	/* The daemon reports statuses to the user; here only for debugging. */
+	log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: %s%s%s%s%s", ike_status_name(st),
+		err != IKE_ERR_NONE ? ": " : "", err != IKE_ERR_NONE ? ike_error_name(err) : "",
+		a.u.status.detail[0] ? ": " : "", a.u.status.detail);
 	eng_queue(sa, &a, NULL, 0, NULL);
 }
 

@@ -135,7 +135,7 @@ void eng_request_tick(struct ike_sa *sa, uint64_t now_ms)
 		return;
 	}
 	sa->req.tries++;
-	log_msg(LOG_INFO, sa->cfg.log_name, "IKE: retransmitting %s request (Message ID %u, try %u)",
+	log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: retransmitting %s request (Message ID %u, try %u)",
 		ike_exchange_name(sa->req.exch) ? ike_exchange_name(sa->req.exch) : "?",
 		(unsigned)sa->req.mid, sa->req.tries);
 	eng_send_raw(sa, sa->req.buf, sa->req.len, true);
