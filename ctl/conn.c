@@ -398,10 +398,12 @@ static void act_send(struct ctl_daemon *d, struct ctl_conn *c, const struct ike_
 		size_t off = (lport != 500 ? 4 : 0) + 18;
 		uint8_t xt = s->len > off + 1 ? s->data[off] : 0;
 		bool resp = s->len > off + 1 && (s->data[off + 1] & 0x20);
+		/* The engine logs NAT detection and retransmissions itself
+		 * ("IKE: ..."); these lines add addresses and sizes. */
 		if (lport != 500 && !c->inst.n_sas && c->status == IKE_STATUS_CONNECTING &&
 		    xt == 35 && !s->retransmit)
-			CLOG(c, LOG_NOTICE, "NAT detected: moving to UDP port %u", lport);
-		CLOG(c, s->retransmit ? LOG_NOTICE : LOG_INFO, "%s %s %s to %s (%zu bytes)",
+			CLOG(c, LOG_DEBUG, "NAT detected: moving to UDP port %u", lport);
+		CLOG(c, s->retransmit ? LOG_DEBUG : LOG_INFO, "%s %s %s to %s (%zu bytes)",
 		     s->retransmit ? "retransmitting" : "sending", exchange_name(xt),
 		     resp ? "response" : "request", ss_str(&s->path.remote, b, sizeof(b)),
 		     s->len);
@@ -417,16 +419,19 @@ static void act_status(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 	c->status = st->status;
 	switch (st->status) {
 	case IKE_STATUS_CONNECTING:
-		CLOG(c, LOG_INFO, "connecting");
+		CLOG(c, LOG_DEBUG, "status: connecting");
 		break;
-	case IKE_STATUS_CONNECTED:
+	case IKE_STATUS_CONNECTED: {
+		char b[80];
 		c->ever_connected = true;
 		c->connected_ms = clock_mono_ms();
-		CLOG(c, LOG_NOTICE, "connected in %llu ms",
+		CLOG(c, LOG_NOTICE, "IKE SA with %s established; connected in %llu ms",
+		     ss_str(&c->remote, b, sizeof(b)),
 		     (unsigned long long)(c->connected_ms - c->started_ms));
 		break;
+	}
 	case IKE_STATUS_DISCONNECTING:
-		CLOG(c, LOG_INFO, "disconnecting");
+		CLOG(c, LOG_DEBUG, "status: disconnecting");
 		break;
 	case IKE_STATUS_DISCONNECTED:
 		c->error = st->error;

@@ -30,7 +30,9 @@ int main(int argc, char **argv)
 	log_init("pvpnd", o.foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG, level);
 	if (o.mode == CTL_MODE_ONESHOT)
 		return ctl_oneshot(&o);
-	log_err("daemon mode (control socket %s, profiles in %s) is not implemented yet; "
-		"use --foreground --profile FILE", o.socket, o.prefs);
+	/* Said on stderr too: without --foreground the log goes to syslog. */
+	fprintf(stderr, "pvpnd: daemon mode (control socket %s, profiles in %s) is not "
+		"implemented yet; use --foreground --profile FILE\n", o.socket, o.prefs);
+	log_err("daemon mode is not implemented yet");
 	return 2;
 }
