@@ -36,6 +36,13 @@ static int addr_msg(struct xfrm_handle *h, uint16_t type, enum nl_op op,
 	ifa->ifa_prefixlen = a->prefix_len;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (uint32_t)a->ifindex;
+	/* A virtual IP is unique by the server's assignment; without DAD an
+	 * IPv6 address is usable at once instead of "tentative" for a while
+	 * (during which routes with it as source are refused). */
+	if (a->addr.family == AF_INET6) {
+		ifa->ifa_flags = IFA_F_NODAD;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
 	mnl_attr_put(nlh, IFA_LOCAL, alen, &a->addr.v6);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, &a->addr.v6);
 	if (nl_talk(h->rt, &h->seq, nlh, NULL, NULL, &ack) < 0)

@@ -247,7 +247,9 @@ struct xfrm_event {
 	};
 };
 
-/* rtnetlink: an address on an interface (the virtual IP). */
+/* rtnetlink: an address on an interface (the virtual IP).  IPv6 addresses
+ * are added without duplicate address detection (IFA_F_NODAD), so they
+ * work at once. */
 struct xfrm_ifaddr {
 	int ifindex;
 	struct xfrm_addr addr;

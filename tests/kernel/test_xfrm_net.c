@@ -72,7 +72,8 @@ static void addr_add_del(void **state)
 	assert_int_equal(xfrm_addr_add(h, &b, &e), 0);
 	assert_int_equal(netns_sh(out, sizeof(out), "ip addr show dev va"), 0);
 	assert_has(out, "inet 10.99.0.1/32");
-	assert_has(out, "inet6 2001:db8:99::1/64");
+	/* Usable at once: no "tentative" after the flags. */
+	assert_has(out, "inet6 2001:db8:99::1/64 scope global nodad \n");
 
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(xfrm_addr_add(h, &a, &e), -EEXIST);
