@@ -174,6 +174,10 @@ struct ike_sa *ike_sa_new(const struct ike_config *cfg, struct pvpn_err *err)
 		sa->cfg.retx_max_tries = 6;
 	if (!sa->cfg.retx_budget_ms)
 		sa->cfg.retx_budget_ms = 40000;
+	if (cfg->log_name) {
+		snprintf(sa->log_name, sizeof(sa->log_name), "%s", cfg->log_name);
+		sa->cfg.log_name = sa->log_name;
+	}
 	sa->rnd = cfg->rand ? cfg->rand : ike_rand_default;
 	sa->path.local = sa->cfg.local;
 	sa->path.remote = sa->cfg.remote;

@@ -52,6 +52,7 @@ struct eng_qitem {
 
 struct ike_sa {
 	struct ike_config cfg;
+	char log_name[64];         /* cfg.log_name points here: the caller's may go */
 	ike_rand_fn rnd;
 	enum eng_state state;
 	enum ike_status status;

@@ -166,7 +166,8 @@ struct ike_config {
 
 	ike_rand_fn rand;                /* NULL = libsodium (crypto.h) */
 
-	const char *log_name;            /* prefix for log lines (profile name); may be NULL */
+	const char *log_name;            /* prefix for log lines (profile name); may be NULL;
+					  * copied by ike_sa_new (up to 63 bytes) */
 };
 
 /* Fill in the defaults a config should start from (ports, lifetimes, retx,
