@@ -131,6 +131,15 @@ int xfrm_decode_policy(const struct nlmsghdr *nlh, size_t len, struct xfrm_polic
 			out->has_tmpl = true;
 			if (reqid_owned(t.reqid))
 				out->owned = true;
+		} else if (type == XFRMA_MARK) {
+			struct xfrm_mark m;
+			if (!rd_bytes(&pl, &m, sizeof(m)))
+				return -EPROTO;
+			out->mark.value = m.v;
+			out->mark.mask = m.m;
+		} else if (type == XFRMA_IF_ID) {
+			if (!rd_u32_host(&pl, &out->if_id))
+				return -EPROTO;
 		}
 	}
 	return rd_ok(&attrs) ? 0 : -EPROTO;
@@ -216,8 +225,7 @@ int xfrm_policy_dump(struct xfrm_handle *h,
 struct owned_list {
 	struct xfrm_sa_id *sas;
 	size_t nsa, cap_sa;
-	uint32_t *pol_index;
-	uint8_t *pol_dir;
+	struct xfrm_policy_info *pols;
 	size_t npol, cap_pol;
 	int err;
 };
@@ -251,23 +259,21 @@ static int collect_pol(const struct xfrm_policy_info *p, void *arg)
 		return 0;
 	if (l->npol == l->cap_pol) {
 		size_t n = l->cap_pol ? l->cap_pol * 2 : 16;
-		void *a = realloc(l->pol_index, n * sizeof(*l->pol_index));
-		if (a)
-			l->pol_index = a;
-		void *b = a ? realloc(l->pol_dir, n) : NULL;
-		if (!a || !b) {
+		void *a = realloc(l->pols, n * sizeof(*l->pols));
+		if (!a) {
 			l->err = -ENOMEM;
 			return 1;
 		}
-		l->pol_dir = b;
+		l->pols = a;
 		l->cap_pol = n;
 	}
-	l->pol_index[l->npol] = p->index;
-	l->pol_dir[l->npol++] = (uint8_t)p->dir;
+	l->pols[l->npol++] = *p;
 	return 0;
 }
 
-static int policy_delete_index(struct xfrm_handle *h, uint32_t index, uint8_t dir,
+/* By index: the kernel still wants the policy's mark and if_id to match
+ * (xfrm_policy_byid). */
+static int policy_delete_index(struct xfrm_handle *h, const struct xfrm_policy_info *p,
 			       struct nl_ack *ack)
 {
 	uint8_t buf[256] __attribute__((aligned(4)));
@@ -278,8 +284,14 @@ static int policy_delete_index(struct xfrm_handle *h, uint32_t index, uint8_t di
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = XFRM_MSG_DELPOLICY;
 	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
-	id->index = index;
-	id->dir = dir;
+	id->index = p->index;
+	id->dir = (uint8_t)p->dir;
+	if (p->mark.value || p->mark.mask) {
+		struct xfrm_mark m = { .v = p->mark.value, .m = p->mark.mask };
+		mnl_attr_put(nlh, XFRMA_MARK, sizeof(m), &m);
+	}
+	if (p->if_id)
+		mnl_attr_put_u32(nlh, XFRMA_IF_ID, p->if_id);
 	return nl_talk(h->xfrm, &h->seq, nlh, NULL, NULL, ack);
 }
 
@@ -305,7 +317,7 @@ int xfrm_flush_owned(struct xfrm_handle *h, unsigned int *sas, unsigned int *pol
 	/* Policies first, so no packet finds a policy without its SA. */
 	for (size_t i = 0; i < l.npol; i++) {
 		struct nl_ack ack;
-		int r = policy_delete_index(h, l.pol_index[i], l.pol_dir[i], &ack);
+		int r = policy_delete_index(h, &l.pols[i], &ack);
 		if (r == 0)
 			npol++;
 		else if (r != -ENOENT && rc == 0)
@@ -321,8 +333,7 @@ int xfrm_flush_owned(struct xfrm_handle *h, unsigned int *sas, unsigned int *pol
 	}
 out:
 	free(l.sas);
-	free(l.pol_index);
-	free(l.pol_dir);
+	free(l.pols);
 	if (sas)
 		*sas = nsa;
 	if (policies)

@@ -190,6 +190,8 @@ struct xfrm_policy_info {
 	bool has_tmpl;
 	struct xfrm_tmpl tmpl;          /* first template */
 	bool owned;
+	struct xfrm_mark_opt mark;
+	uint32_t if_id;
 };
 
 /* Kernel events. */

@@ -235,6 +235,13 @@ static void flush_owned_leaves_foreign(void **state)
 	assert_int_equal(xfrm_policy_add(h, &p, &e), 0);
 	assert_int_equal(xfrm_policy_add(h, &in, &e), 0);
 	assert_int_equal(xfrm_policy_add(h, &blk, &e), 0);
+	/* With mark and if_id the kernel finds it only when both are given. */
+	struct xfrm_policy mk = tunnel_out();
+	mk.sel.dst = A("10.3.0.0");
+	mk.mark.value = 0x5;
+	mk.mark.mask = 0xf;
+	mk.if_id = 3;
+	assert_int_equal(xfrm_policy_add(h, &mk, &e), 0);
 	assert_int_equal(xfrm_alloc_spi(h, &s, &d, XFRM_SA_TUNNEL, XFRM_REQID_MIN + 7, 0, 0, &spi, &e), 0);
 	assert_true(spi >= 0x100);
 	assert_int_equal(xfrm_sa_dump(h, count_owned_sa, &owned, &e), 0);
@@ -242,13 +249,14 @@ static void flush_owned_leaves_foreign(void **state)
 
 	assert_int_equal(xfrm_flush_owned(h, &nsa, &npol, &e), 0);
 	assert_int_equal(nsa, 1);
-	assert_int_equal(npol, 3);
+	assert_int_equal(npol, 4);
 
 	assert_int_equal(netns_sh(out, sizeof(out), "ip xfrm policy"), 0);
 	assert_has(out, "src 10.9.0.0/16 dst 10.8.0.0/16");
 	assert_has(out, "src 10.9.0.0/16 dst 10.7.0.0/16");
 	assert_lacks(out, "10.1.0.0/16");
 	assert_lacks(out, "10.2.0.0/16");
+	assert_lacks(out, "10.3.0.0/16");
 	assert_int_equal(netns_sh(out, sizeof(out), "ip xfrm state"), 0);
 	assert_has(out, "reqid 6");
 	snprintf(spihex, sizeof(spihex), "spi 0x%08x", spi);
