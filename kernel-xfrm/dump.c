@@ -16,10 +16,15 @@ static bool split(const struct nlmsghdr *nlh, size_t len, void *fixed, size_t fl
 		  struct reader *attrs)
 {
 	struct reader r;
+	uint32_t mlen;
 
-	if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+	/* memcpy: a caller's buffer need not be aligned. */
+	if (len < sizeof(*nlh))
 		return false;
-	rd_init(&r, (const uint8_t *)nlh + sizeof(*nlh), nlh->nlmsg_len - sizeof(*nlh));
+	memcpy(&mlen, nlh, sizeof(mlen));
+	if (mlen < sizeof(*nlh) || mlen > len)
+		return false;
+	rd_init(&r, (const uint8_t *)nlh + sizeof(*nlh), mlen - sizeof(*nlh));
 	if (!rd_bytes(&r, fixed, flen))
 		return false;
 	nl_skip_pad(&r, flen);

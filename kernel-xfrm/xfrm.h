@@ -128,7 +128,7 @@ struct xfrm_sa {
 	struct xfrm_encap encap;        /* NAT-T; sport 0 = none */
 	struct xfrm_mark_opt mark;
 	uint32_t if_id;                 /* xfrm interface id, 0 = none */
-	struct xfrm_sel sel;            /* family 0 = derive "any" from src */
+	struct xfrm_sel sel;            /* family 0 = any inner family (tunnel) */
 };
 
 struct xfrm_sa_counters {
