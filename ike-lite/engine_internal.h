@@ -102,7 +102,7 @@ struct ike_sa {
 
 	uint64_t last_rx_ms, last_tx_ms;
 	uint16_t last_notify;      /* last unprotected error notify seen (§2.4) */
-	char last_reject[IKE_DETAIL_MAX]; /* why the last IKE_SA_INIT response was refused */
+	char last_reject[IKE_DETAIL_MAX]; /* why the last unusable response was refused */
 	enum ike_error fail_error;
 	struct ike_stats stats;
 

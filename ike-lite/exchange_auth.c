@@ -373,8 +373,17 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 
 	if (sa->state != ST_AUTH_SENT)
 		return -EINVAL;
-	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
-	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
+	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0)
+		return rc;
+	if (ike_message_find(sa->m_outer, IKE_PT_SKF, NULL)) {
+		/* RFC 7383: we announce fragmentation but cannot reassemble
+		 * yet; say so instead of a bare timeout. */
+		snprintf(sa->last_reject, sizeof(sa->last_reject), "the server fragmented its "
+			 "IKE_AUTH response (RFC 7383), which pvpn cannot reassemble yet");
+		log_msg(LOG_WARNING, sa->cfg.log_name, "IKE: %s", sa->last_reject);
+		return -EOPNOTSUPP;
+	}
+	if ((rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
 			   in, &err)) < 0) {
 		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad IKE_AUTH response: %s", err.msg);
 		return rc;

@@ -429,6 +429,7 @@ int eng_init_response(struct ike_sa *sa, uint8_t *buf, size_t len,
 	sa->init_resp_len = len;
 	detect_nat(sa, m, path);
 	eng_request_clear(sa);
+	sa->last_reject[0] = '\0';
 	sa->next_mid = 1;
 	sa->state = ST_WAIT_SPI;
 	/* The kernel reserves our inbound SPI (ike_spi_allocated). */

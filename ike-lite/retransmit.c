@@ -105,6 +105,11 @@ static void give_up(struct ike_sa *sa)
 			  "no IKE_SA_INIT response after %u tries", tries);
 		return;
 	case REQ_AUTH:
+		if (sa->last_reject[0]) {
+			eng_close(sa, IKE_ERR_PROTOCOL_ERROR, "no usable IKE_AUTH response after "
+				  "%u tries: %s", tries, sa->last_reject);
+			return;
+		}
 		eng_close(sa, IKE_ERR_SERVER_NOT_RESPONDING,
 			  "no IKE_AUTH response after %u tries", tries);
 		return;

@@ -211,6 +211,18 @@ static int handle_auth(struct fake_responder *fr, uint8_t *msg, size_t len,
 	if ((rc = open_req(fr, msg, len)) < 0)
 		return rc;
 	mid = fr->m->hdr.message_id;
+	if (fr->cfg.skf_auth) {
+		/* Fragment 1 of 2 (RFC 7383 §2.5); the content does not matter. */
+		struct ike_header h;
+		uint8_t *buf = calloc(1, 512), junk[64] = { 0 };
+		hdr(fr, &h, IKE_AUTH, IKE_FLAG_R, mid);
+		ike_build_begin(&b, buf, 512, &h);
+		ike_build_skf_begin(&b, IKE_PT_IDR, 1, 2, 8);
+		ike_build_bytes(&b, junk, sizeof(junk));
+		ike_build_sk_end(&b, 1, 16, NULL);
+		*out = buf;
+		return ike_build_finish(&b, out_len, NULL, NULL);
+	}
 	pid = ike_message_find(in, IKE_PT_IDI, NULL);
 	pau = ike_message_find(in, IKE_PT_AUTH, NULL);
 	psa = ike_message_find(in, IKE_PT_SA, NULL);

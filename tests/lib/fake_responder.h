@@ -22,6 +22,7 @@ struct fr_config {
 	bool nat;                         /* NATD hashes show a NAT in front of the initiator */
 	uint16_t auth_child_error;        /* IKE_AUTH: authenticate, then this notify */
 	bool bad_own_auth;                /* send an AUTH that does not verify */
+	bool skf_auth;                    /* answer IKE_AUTH with an SKF fragment */
 	/* Called on the plaintext of each SK-protected message before it is
 	 * sealed (hostile-input tests); NULL = none. */
 	void (*mutate_plain)(uint8_t *plain, size_t len, void *ctx);

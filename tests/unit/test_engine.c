@@ -927,6 +927,21 @@ static void narrowed_ts_accepted_widened_refused(void **state)
 	h_free(&t);
 }
 
+static void fragmented_auth_explained(void **state)
+{
+	struct h t;
+	h_init(&t, 0);
+	t.frc.skf_auth = true;
+	h_start(&t);
+	ike_connect(t.sa, t.now);
+	pump(&t);
+	assert_false(t.installed);
+	run_timers(&t, 120000);
+	assert_int_equal(last_status(&t)->error, IKE_ERR_PROTOCOL_ERROR);
+	assert_non_null(strstr(last_status(&t)->detail, "RFC 7383"));
+	h_free(&t);
+}
+
 static void liveness_check_answered(void **state)
 {
 	struct h t;
@@ -977,6 +992,7 @@ int main(void)
 		cmocka_unit_test(remote_id_checked),
 		cmocka_unit_test(liveness_check_answered),
 		cmocka_unit_test(ipv6_path),
+		cmocka_unit_test(fragmented_auth_explained),
 		cmocka_unit_test(narrowed_ts_accepted_widened_refused),
 		cmocka_unit_test(spi_allocation_failure),
 		cmocka_unit_test(foreign_source_and_cancel),
