@@ -203,7 +203,7 @@ int ctl_request_decode(const uint8_t *body, size_t len, struct ctl_request *out,
 					       CTL_TEXT_MAX);
 			if (alen && memchr(p, 0, alen))
 				return err_set(e, -EINVAL, "profile text contains a NUL byte");
-			out->text = (const char *)p;
+			out->text = p ? (const char *)p : "";
 			out->text_len = alen;
 		}
 	}
@@ -213,8 +213,6 @@ int ctl_request_decode(const uint8_t *body, size_t len, struct ctl_request *out,
 	if (missing)
 		return err_set(e, -EINVAL, "%s request without %s", ctl_op_str(op),
 			       (missing & 1) ? "a profile name" : "profile text");
-	if (!out->text)
-		out->text = "";
 	return 0;
 }
 

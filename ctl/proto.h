@@ -188,7 +188,7 @@ struct ctl_request {
 	uint32_t seq;
 	bool has_name;
 	char name[PROF_NAME_MAX];
-	const char *text;               /* borrowed from the frame; not NUL-terminated */
+	const char *text;               /* borrowed from the frame, not NUL-terminated; NULL when absent */
 	size_t text_len;
 };
 
