@@ -77,9 +77,14 @@ struct nlmsghdr *xfrm_build_sa(void *buf, size_t cap, uint16_t type,
 	if (sa->sel.family) {
 		sel_to_kernel(&sa->sel, &p->sel);
 	} else {
-		/* AF_UNSPEC selector: any inner family (4-in-6, 6-in-4). */
+		/* AF_UNSPEC selector: any inner family (4-in-6, 6-in-4).  The
+		 * kernel would fill in the outer family unless told not to
+		 * (copy_from_user_state), and then inner traffic of the other
+		 * family finds no SA. */
 		struct xfrm_sel any = { 0 };
 		sel_to_kernel(&any, &p->sel);
+		if (sa->mode == XFRM_SA_TUNNEL)
+			p->flags |= XFRM_STATE_AF_UNSPEC;
 	}
 	xa_to_kernel(&sa->dst, &p->id.daddr);
 	p->id.spi = htonl(sa->spi);

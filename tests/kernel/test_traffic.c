@@ -1,7 +1,8 @@
 /* Traffic through kernel ESP set up only with kernel-xfrm: two network
  * namespaces joined by a veth pair, matching SAs and in/out/fwd policies
  * on both sides, a ping across, and the SA counters read back through the
- * API in both directions.  Tunnel and transport mode, IPv4 and IPv6,
+ * API in both directions.  Tunnel and transport mode, IPv4 and IPv6
+ * (also IPv4 inside IPv6 and the reverse),
  * AES-GCM-128/256, ChaCha20-Poly1305, AES-CBC-256 + HMAC-SHA-256-128, and
  * once with NAT-T (ESP in UDP 4500, RFC 3948).  Needs ESP (the VM). */
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@ struct net {
 struct suite {
 	const char *name;
 	bool tunnel, v6, natt;
+	bool mix46, mix64;              /* tunnel: v4 inside v6, v6 inside v4 */
 	const char *aead;               /* or NULL: cbc(aes) + hmac(sha256) */
 	size_t key_len;                 /* AEAD key incl. salt, or cipher key */
 	unsigned bits;
@@ -106,19 +109,12 @@ static void build_net(struct net *n, const struct suite *t)
 		     "ip -n %s link set pva up && ip -n %s link set pvb up",
 		     n->a.ns, n->b.ns, n->a.ns, n->b.ns, n->a.ns, n->b.ns) != 0)
 		fail_msg("cannot build the veth link: %s", o);
-	if (t->v6) {
-		n->a.outer = A("2001:db8:77::1");
-		n->b.outer = A("2001:db8:77::2");
-		n->a.inner = A("2001:db8:a::1");
-		n->b.inner = A("2001:db8:b::1");
-		n->a.inner_len = n->b.inner_len = 64;
-	} else {
-		n->a.outer = A("192.168.77.1");
-		n->b.outer = A("192.168.77.2");
-		n->a.inner = A("10.1.0.1");
-		n->b.inner = A("10.2.0.1");
-		n->a.inner_len = n->b.inner_len = 24;
-	}
+	bool outer6 = t->v6 || t->mix46, inner6 = t->v6 || t->mix64;
+	n->a.outer = A(outer6 ? "2001:db8:77::1" : "192.168.77.1");
+	n->b.outer = A(outer6 ? "2001:db8:77::2" : "192.168.77.2");
+	n->a.inner = A(inner6 ? "2001:db8:a::1" : "10.1.0.1");
+	n->b.inner = A(inner6 ? "2001:db8:b::1" : "10.2.0.1");
+	n->a.inner_len = n->b.inner_len = inner6 ? 64 : 24;
 	side_open(&n->a, "pva", t->natt);
 	side_open(&n->b, "pvb", t->natt);
 }
@@ -136,9 +132,14 @@ static void side_addresses(struct side *me, const struct side *peer, bool tunnel
 		fail_msg("%s: %s", me->ns, e.msg);
 	if (!tunnel)
 		return;
-	struct xfrm_ifaddr i = { .ifindex = 1 /* lo */, .addr = me->inner, .prefix_len = (uint8_t)full };
+	unsigned ifull = me->inner.family == AF_INET ? 32 : 128;
+	struct xfrm_ifaddr i = { .ifindex = 1 /* lo */, .addr = me->inner, .prefix_len = (uint8_t)ifull };
 	struct xfrm_route r = { .dst = peer->inner, .dst_len = peer->inner_len, .ifindex = me->veth,
-				.gw = peer->outer, .src = me->inner };
+				.src = me->inner };
+	/* Same family: via the peer; otherwise an on-link route suffices,
+	 * the tunnel SA decides where the packet really goes. */
+	if (peer->outer.family == peer->inner.family)
+		r.gw = peer->outer;
 	/* The route's prefix must be the network address. */
 	if (r.dst.family == AF_INET)
 		r.dst.v4.s_addr &= htonl(0xffffff00u);
@@ -194,7 +195,7 @@ static void side_policies(const struct suite *t, struct side *me, const struct s
 		struct xfrm_policy p;
 		bool outbound = d == XFRM_DIR_OUT;
 		memset(&p, 0, sizeof(p));
-		p.sel.family = me->outer.family;
+		p.sel.family = t->tunnel ? me->inner.family : me->outer.family;
 		if (t->tunnel) {
 			p.sel.src = outbound ? me->inner : peer->inner;
 			p.sel.dst = outbound ? peer->inner : me->inner;
@@ -272,13 +273,17 @@ static void run_suite(void **state, const struct suite *t)
 	side_policies(t, &n->b, &n->a, reqid);
 
 	xfrm_addr_str(t->tunnel ? &n->b.inner : &n->b.outer, dst, sizeof(dst));
+	const struct xfrm_addr *target = t->tunnel ? &n->b.inner : &n->b.outer;
 	int rc = netns_sh(out, sizeof(out), "ip netns exec %s ping -%c -c 2 -i 0.3 -W 3 %s",
-			  n->a.ns, t->v6 ? '6' : '4', dst);
+			  n->a.ns, target->family == AF_INET6 ? '6' : '4', dst);
 	if (rc != 0) {
 		char st[4096];
-		netns_sh(st, sizeof(st), "ip -n %s -s xfrm state; ip -n %s xfrm policy; ip -n %s route",
-			 n->a.ns, n->a.ns, n->a.ns);
-		fail_msg("%s: ping %s failed:\n%s\nside A:\n%s", t->name, dst, out, st);
+		/* What each side's SAs counted and why the kernel dropped. */
+		netns_sh(st, sizeof(st), "for s in %s %s; do echo \"== $s\"; "
+			 "ip -n $s -s xfrm state | grep -E '^src|proto esp|[0-9]\\(bytes\\), '; "
+			 "ip netns exec $s grep -v ' 0$' /proc/net/xfrm_stat; ip -n $s route; done",
+			 n->a.ns, n->b.ns);
+		fail_msg("%s: ping %s failed:\n%s\n%s", t->name, dst, out, st);
 	}
 	printf("    %s: ping through ESP ok\n", t->name);
 	check_counters(&n->a, &ab, "out");
@@ -309,6 +314,8 @@ SUITE(tunnel_aes256cbc_sha256, .tunnel = true, .key_len = 32)
 SUITE(transport_aes128gcm, .tunnel = false, .aead = "rfc4106(gcm(aes))", .key_len = 20, .bits = 128)
 SUITE(transport_aes256cbc_sha256_v6, .tunnel = false, .v6 = true, .key_len = 32)
 SUITE(tunnel_chacha20poly1305_v6, .tunnel = true, .v6 = true, .aead = "rfc7539esp(chacha20,poly1305)", .key_len = 36, .bits = 128)
+SUITE(tunnel_aes128gcm_4in6, .tunnel = true, .mix46 = true, .aead = "rfc4106(gcm(aes))", .key_len = 20, .bits = 128)
+SUITE(tunnel_aes256cbc_sha256_6in4, .tunnel = true, .mix64 = true, .key_len = 32)
 SUITE(tunnel_aes256gcm_natt, .tunnel = true, .natt = true, .aead = "rfc4106(gcm(aes))", .key_len = 36, .bits = 128)
 
 int main(void)
@@ -323,9 +330,14 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(transport_aes128gcm, NULL, teardown, st),
 		cmocka_unit_test_prestate_setup_teardown(transport_aes256cbc_sha256_v6, NULL, teardown, st),
 		cmocka_unit_test_prestate_setup_teardown(tunnel_chacha20poly1305_v6, NULL, teardown, st),
+		cmocka_unit_test_prestate_setup_teardown(tunnel_aes128gcm_4in6, NULL, teardown, st),
+		cmocka_unit_test_prestate_setup_teardown(tunnel_aes256cbc_sha256_6in4, NULL, teardown, st),
 		cmocka_unit_test_prestate_setup_teardown(tunnel_aes256gcm_natt, NULL, teardown, st),
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
+	/* PVPN_TEST_FILTER=tunnel_* runs a subset (cmocka pattern). */
+	if (getenv("PVPN_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("PVPN_TEST_FILTER"));
 	/* The veth pair is born here before moving into A and B: a private
 	 * namespace keeps even a failed move away from the host's. */
 	if (netns_isolate() < 0)

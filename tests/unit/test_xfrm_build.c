@@ -110,6 +110,7 @@ static void sa_add_aead_bytes(void **state)
 	want.family = AF_INET;
 	want.mode = XFRM_MODE_TUNNEL;
 	want.replay_window = 32;
+	want.flags = XFRM_STATE_AF_UNSPEC;    /* keep the selector any-family */
 	assert_memory_equal((uint8_t *)nlh + NLMSG_HDRLEN, &want, sizeof(want));
 
 	/* XFRMA_ALG_AEAD: name[64], key bits, ICV bits, then the key. */
@@ -215,6 +216,7 @@ static void sa_esn_encap_mark_ifid(void **state)
 	assert_int_equal(p.sel.family, AF_INET6);
 	assert_int_equal(p.sel.prefixlen_d, 128);
 	assert_int_equal(p.sel.user, XFRM_OWNER_TAG);
+	assert_int_equal(p.flags & XFRM_STATE_AF_UNSPEC, 0);  /* it has a selector */
 
 	a = attr(nlh, sizeof(p), XFRMA_REPLAY_ESN_VAL, &len, &n);
 	assert_non_null(a);
