@@ -333,7 +333,7 @@ int xfrm_flush_owned(struct xfrm_handle *h, unsigned int *sas, unsigned int *pol
 		int r = xfrm_sa_delete(h, &l.sas[i], &e2);
 		if (r == 0)
 			nsa++;
-		else if (r != -ESRCH && rc == 0)
+		else if (r != -ENOENT && rc == 0)
 			rc = err_set(e, r, "%s", e2.msg);
 	}
 out:

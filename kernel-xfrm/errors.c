@@ -154,6 +154,10 @@ int xfrm_err_kernel(struct pvpn_err *e, enum nl_op op, const struct nl_ack *ack,
 		snprintf(sentence, sizeof(sentence), "%s failed: %s", what, strerror(-code));
 		break;
 	}
+	/* One code for "it is not there", whatever the kernel's subsystem
+	 * says (ESRCH for SAs and routes, EADDRNOTAVAIL for addresses). */
+	if (code == -ESRCH || (code == -EADDRNOTAVAIL && op == OP_ADDR_DEL))
+		code = -ENOENT;
 	if (kmsg[0])
 		return err_set(e, code, "%s (kernel: %s)", sentence, kmsg);
 	return err_set(e, code, "%s", sentence);

@@ -6,6 +6,11 @@
  * - Every function returns 0 (or a count where said) or a negative errno
  *   and, when `e` is not NULL, leaves a sentence a person can act on in it;
  *   the kernel's extended-ACK text is appended when the kernel gave one.
+ * - Codes callers may act on: -EEXIST (the SA, policy, address or route
+ *   is already there), -ENOENT (the one to update, read or delete is not
+ *   there; the kernel's ESRCH/EADDRNOTAVAIL are folded into it), -EPERM
+ *   (needs CAP_NET_ADMIN), -EPROTONOSUPPORT (no ESP in this kernel),
+ *   -ENOSYS (no such crypto algorithm), -EINVAL (refused input).
  * - Integers in these structs are in host order (SPI, ports, reqid).
  * - Key bytes are borrowed from the caller for the duration of the call;
  *   kernel-xfrm wipes every buffer of its own that held them.

@@ -242,13 +242,13 @@ static void sa_update_reserved_spi_and_delete(void **state)
 	assert_lacks(out, want);
 
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(xfrm_sa_delete(h, &id, &e), -ESRCH);
+	assert_int_equal(xfrm_sa_delete(h, &id, &e), -ENOENT);
 	assert_has(e.msg, "does not exist");
 	snprintf(want, sizeof(want), "SA 0x%08x to 192.0.2.2", spi);
 	assert_has(e.msg, want);
 	memset(&e, 0, sizeof(e));
 	sa.spi = 0xc1a0ffff;
-	assert_int_equal(xfrm_sa_update(h, &sa, &e), -ESRCH);
+	assert_int_equal(xfrm_sa_update(h, &sa, &e), -ENOENT);
 	assert_has(e.msg, "does not exist");
 }
 
@@ -267,7 +267,7 @@ static void sa_counters_fresh(void **state)
 	assert_true(c.add_time + 5 >= (uint64_t)now && c.add_time <= (uint64_t)now + 5);
 	id.spi++;
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(xfrm_sa_counters(h, &id, &c, &e), -ESRCH);
+	assert_int_equal(xfrm_sa_counters(h, &id, &c, &e), -ENOENT);
 	assert_has(e.msg, "does not exist");
 }
 

@@ -137,8 +137,9 @@ static void error_sentences(void **state)
 	id.spi = 0xabcdef01;
 	xfrm_err_kernel(&e, OP_SA_ADD, &ack, NULL);
 	assert_non_null(strstr(e.msg, "CAP_NET_ADMIN"));
-	ack.code = -ESRCH;
-	xfrm_err_kernel(&e, OP_SA_DELETE, &ack, &id);
+	ack.code = -ESRCH;                    /* the kernel's "no such SA" */
+	assert_int_equal(xfrm_err_kernel(&e, OP_SA_DELETE, &ack, &id), -ENOENT);
+	assert_int_equal(e.code, -ENOENT);
 	assert_string_equal(e.msg, "SA 0xabcdef01 to 192.0.2.9 does not exist");
 	ack.code = -ENOENT;
 	xfrm_err_kernel(&e, OP_POLICY_DELETE, &ack, NULL);
