@@ -23,7 +23,8 @@
  * crash of pvpnd.  An SPI reserved by xfrm_alloc_spi() and never filled is a
  * "larval" SA without a selector of ours; it is recognised by its reqid,
  * which pvpn takes from [XFRM_REQID_MIN, XFRM_REQID_MAX] (xfrm_alloc_spi
- * refuses others).  xfrm_flush_owned() deletes exactly those SAs and
+ * and policy templates refuse others; SAs accept any reqid, but should use
+ * the policy's).  xfrm_flush_owned() deletes exactly those SAs and
  * policies; anything else (another IKE daemon's, `ip xfrm` entries) is left
  * alone.  Socket policies (xfrm_socket_bypass) live and die with the socket.
  */
