@@ -1,0 +1,77 @@
+#!/bin/bash
+# last-error through the CLI, one daemon with several profiles each keeping
+# its own error: a wrong PSK (authenticationFailed), a proposal the server
+# does not accept (negotiationFailed), no server at the address
+# (serverNotResponding), and the server deleting the SA of a tunnel that
+# was up (serverDisconnected).  connect --wait exits 1 with the error.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/profiles/pvpn-lib.sh"
+. "$(dirname "$0")/../demo/lib-ctl.sh"
+
+ix_setup
+ix_server_start
+pc_start
+
+# expect_error NAME ERROR: connect --wait fails (1) naming ERROR; last-error
+# says the same in text and JSON, with a detail.
+expect_error() {
+	local name=$1 want=$2
+	pc_expect 1 connect "$name" --wait
+	grep -q "$want" "$PC_ERR" || ix_fail "connect --wait $name: stderr lacks $want: $(cat "$PC_ERR")"
+	pc_expect 0 last-error "$name"
+	cat "$PC_OUT"
+	grep -q "^$name: $want" "$PC_OUT" || ix_fail "last-error $name: $(cat "$PC_OUT")"
+	[ "$(pc_json 'd["error"]' last-error "$name")" = "$want" ] || ix_fail "last-error --json $name"
+	[ -n "$(pc_json 'd["detail"]' last-error "$name")" ] || ix_fail "no detail for $name"
+	[ "$(pc_json 'd["connection"]["status"]' status "$name")" = disconnected ] ||
+		ix_fail "$name is not disconnected after $want"
+	ix_log "ok: $name -> $want ($(pc_json 'd["detail"]' last-error "$name"))"
+}
+
+pc_profile "$IX_DIR/badpsk.conf" psk=not-the-right-secret-at-all
+pc_expect 0 save badpsk "$IX_DIR/badpsk.conf"
+expect_error badpsk authenticationFailed
+grep -q "not-the-right-secret" "$IX_DIR/pvpnd.log" && ix_fail "the PSK appears in the log"
+ix_check_clean "$IX_CLI" "after authenticationFailed"
+
+# The server's ESP proposal is aes256gcm16; offer only AES-128-GCM.
+pc_profile "$IX_DIR/badprop.conf" esp=aes128gcm16
+pc_expect 0 save badprop "$IX_DIR/badprop.conf"
+expect_error badprop negotiationFailed
+ix_check_clean "$IX_CLI" "after negotiationFailed"
+
+# Nobody at 192.0.2.99 (on the link, so ARP fails and nothing answers).
+pc_profile "$IX_DIR/noserver.conf" server=192.0.2.99
+pc_expect 0 save noserver "$IX_DIR/noserver.conf"
+expect_error noserver serverNotResponding
+
+# A good tunnel the server then deletes.
+pc_profile "$IX_DIR/good.conf"
+pc_expect 0 save good "$IX_DIR/good.conf"
+pc_expect 0 connect good --wait
+ix_check "ping through the tunnel" pv_ping
+ix_swanctl srv --terminate --ike pvpn --timeout 10 >/dev/null 2>&1 || ix_fail "swanctl --terminate"
+pc_wait_status good disconnected 20
+pc_expect 0 last-error good
+cat "$PC_OUT"
+grep -q "^good: serverDisconnected" "$PC_OUT" || ix_fail "last-error good: $(cat "$PC_OUT")"
+ix_log "ok: good -> serverDisconnected"
+ix_check_clean "$IX_CLI" "after serverDisconnected"
+
+# Each profile kept its own error.
+pc_expect 0 status
+cat "$PC_OUT"
+for pair in badpsk:authenticationFailed badprop:negotiationFailed \
+	noserver:serverNotResponding good:serverDisconnected; do
+	n=${pair%%:*} e=${pair#*:}
+	grep -qE "^$n +disconnected .*last error: $e" "$PC_OUT" || ix_fail "status table: $n should show $e"
+done
+# A later good connection clears the error.
+pc_expect 0 connect good --wait
+[ "$(pc_json 'd["connection"]["status"]' status good)" = connected ] || ix_fail "reconnect"
+[ "$(pc_json 'd["error"]' last-error good)" = null ] || ix_fail "error kept after a good connect"
+pc_expect 0 disconnect good
+pc_wait_status good disconnected 20
+pc_stop
+[ "$PC_RC" = 0 ] || ix_fail "pvpnd exit status $PC_RC"
+ix_log PASS
