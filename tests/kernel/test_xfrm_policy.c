@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/capability.h>
 
 #include "kernel-xfrm/xfrm.h"
 #include "tests/lib/netns.h"
@@ -287,6 +291,46 @@ static void alloc_spi_range_and_reqid(void **state)
 	assert_int_equal(xfrm_alloc_spi(h, &s, &d, XFRM_SA_TRANSPORT, XFRM_REQID_MIN, 5, 6, &spi, &e), -EINVAL);
 }
 
+/* Without CAP_NET_ADMIN the kernel refuses and the message says what is
+ * missing.  The capability is dropped in a child so the rest keeps it. */
+static void policy_needs_cap_net_admin(void **state)
+{
+	struct xfrm_handle *h = *state;
+	struct xfrm_policy p = tunnel_out();
+	int status = -1;
+	pid_t pid;
+
+	(void)h;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+		struct __user_cap_data_struct data[2];
+		struct xfrm_handle *ch;
+		struct pvpn_err e;
+		memset(data, 0, sizeof(data));
+		if (syscall(SYS_capget, &hdr, data) != 0)
+			_exit(10);
+		data[CAP_NET_ADMIN / 32].effective &= ~(1u << (CAP_NET_ADMIN % 32));
+		data[CAP_NET_ADMIN / 32].permitted &= ~(1u << (CAP_NET_ADMIN % 32));
+		if (syscall(SYS_capset, &hdr, data) != 0)
+			_exit(11);
+		if (xfrm_open(&ch, &e) < 0)
+			_exit(12);
+		int rc = xfrm_policy_add(ch, &p, &e);
+		if (rc != -EPERM)
+			_exit(13);
+		if (!strstr(e.msg, "CAP_NET_ADMIN"))
+			_exit(14);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(netns_sh(out, sizeof(out), "ip xfrm policy"), 0);
+	assert_lacks(out, "10.2.0.0/16");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +339,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(policy_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_owned_leaves_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc_spi_range_and_reqid, setup, teardown),
+		cmocka_unit_test_setup_teardown(policy_needs_cap_net_admin, setup, teardown),
 	};
 	if (netns_isolate() < 0)
 		return 1;
