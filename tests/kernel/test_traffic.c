@@ -25,6 +25,7 @@ struct side {
 	char ns[32];
 	struct xfrm_handle *h;
 	int ike;                        /* UDP 4500 with ESP-in-UDP (NAT-T case) */
+	struct xfrm_events *ev;         /* NAT-T case: MAPPING events */
 	int veth;                       /* ifindex of its veth end */
 	struct xfrm_addr outer, inner;
 	uint8_t inner_len;              /* prefix of its protected subnet */
@@ -57,6 +58,8 @@ static void side_teardown(struct side *s)
 	if (s->ike >= 0)
 		close(s->ike);
 	s->ike = -1;
+	xfrm_events_close(s->ev);
+	s->ev = NULL;
 	xfrm_close(s->h);
 	s->h = NULL;
 	if (s->ns[0])
@@ -83,6 +86,8 @@ static void side_open(struct side *s, const char *veth, bool natt)
 	s->veth = (int)if_nametoindex(veth);
 	if (rc == 0 && natt)
 		rc = xfrm_ike_socket_open(s->outer.family, NULL, 4500, true, &s->ike, &e);
+	if (rc == 0 && natt)
+		rc = xfrm_events_open(&s->ev, &e);
 	assert_int_equal(netns_return(saved), 0);
 	if (rc < 0)
 		fail_msg("in %s: %s", s->ns, e.msg);
@@ -266,7 +271,12 @@ static void run_suite(void **state, const struct suite *t)
 	struct xfrm_sa ab = make_sa(t, &n->a, &n->b, 0x0a0b0001, k_ab, a_ab, reqid);
 	struct xfrm_sa ba = make_sa(t, &n->b, &n->a, 0x0b0a0001, k_ba, a_ba, reqid);
 	/* Each side holds both SAs: its outbound one and its inbound one. */
-	if (xfrm_sa_add(n->a.h, &ab, &e) < 0 || xfrm_sa_add(n->a.h, &ba, &e) < 0 ||
+	/* NAT-T: A expects B on another port than B really uses, as if a
+	 * NAT had rebound; the kernel must tell A with a MAPPING event. */
+	struct xfrm_sa ba_at_a = ba;
+	if (t->natt)
+		ba_at_a.encap.sport = 4999;
+	if (xfrm_sa_add(n->a.h, &ab, &e) < 0 || xfrm_sa_add(n->a.h, &ba_at_a, &e) < 0 ||
 	    xfrm_sa_add(n->b.h, &ab, &e) < 0 || xfrm_sa_add(n->b.h, &ba, &e) < 0)
 		fail_msg("%s: adding SAs: %s", t->name, e.msg);
 	side_policies(t, &n->a, &n->b, reqid);
@@ -295,6 +305,28 @@ static void run_suite(void **state, const struct suite *t)
 		assert_int_equal(netns_sh(out, sizeof(out), "ip -n %s xfrm state", n->a.ns), 0);
 		if (!strstr(out, "encap type espinudp sport 4500 dport 4500"))
 			fail_msg("no encap on the SA:\n%s", out);
+		struct xfrm_event ev;
+		int got = 0;
+		for (int i = 0; i < 50 && got != 1; i++) {
+			got = xfrm_events_read(n->a.ev, &ev, &e);
+			if (got < 0)
+				fail_msg("reading events: %s", e.msg);
+			if (got == 1 && ev.type != XFRM_EV_MAPPING)
+				got = 0;
+			if (got != 1)
+				usleep(100000);
+		}
+		if (got != 1)
+			fail_msg("no MAPPING event after B's port differed from A's SA");
+		char na[64];
+		printf("    MAPPING: SA 0x%08x peer port %u -> %s:%u\n", ev.mapping.id.spi,
+		       ev.mapping.old_port, xfrm_addr_str(&ev.mapping.new_addr, na, sizeof(na)),
+		       ev.mapping.new_port);
+		assert_int_equal(ev.mapping.id.spi, ba.spi);
+		assert_int_equal(ev.mapping.reqid, reqid);
+		assert_int_equal(ev.mapping.old_port, 4999);
+		assert_int_equal(ev.mapping.new_port, 4500);
+		assert_memory_equal(&ev.mapping.new_addr, &n->b.outer, sizeof(n->b.outer));
 	}
 
 	/* Everything pvpn installed comes out again. */
