@@ -209,8 +209,9 @@ struct ctl_daemon {
 	uint64_t stop_deadline_ms;        /* give up waiting for DELETE replies */
 	bool oneshot;
 	int exit_code;
-	/* Called on every status change (the control socket's watchers later). */
+	/* Called on every status change (the control socket's watchers). */
 	void (*on_status)(struct ctl_daemon *d, struct ctl_conn *c);
+	void *user;                       /* for on_status's owner; ctl/conn.c never reads it */
 };
 
 /* Open the loop, netlink, IKE sockets, timer and signals; flush what a
@@ -228,6 +229,10 @@ int ctl_daemon_run(struct ctl_daemon *d);
 
 /* --- crash leftovers outside XFRM (state.c) ------------------------------ */
 
+#define CTL_STATE_DIR_DEFAULT "/run/pvpn"
+/* Where the state files live (NULL: the default); for tests and daemons
+ * with their own runtime directory. */
+void ctl_state_set_dir(const char *dir);
 /* Record c's virtual IPs and routes for this network namespace and name. */
 int ctl_state_save(const char *name, const struct ctl_installed *in);
 void ctl_state_forget(const char *name);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "ctl/ctl.h"
+#include "ctl/proto.h"
 #include "lib/log.h"
 
 #ifndef PVPN_VERSION
@@ -30,9 +31,7 @@ int main(int argc, char **argv)
 	log_init("pvpnd", o.foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG, level);
 	if (o.mode == CTL_MODE_ONESHOT)
 		return ctl_oneshot(&o);
-	/* Said on stderr too: without --foreground the log goes to syslog. */
-	fprintf(stderr, "pvpnd: daemon mode (control socket %s, profiles in %s) is not "
-		"implemented yet; use --foreground --profile FILE\n", o.socket, o.prefs);
-	log_err("daemon mode is not implemented yet");
-	return 2;
+	/* Daemon mode: the control socket over the same connection manager
+	 * (ctl/server_daemon.c). */
+	return ctl_daemon_mode(&o);
 }

@@ -20,9 +20,12 @@
 
 #include "lib/log.h"
 
-#ifndef CTL_STATE_DIR
-#define CTL_STATE_DIR "/run/pvpn"
-#endif
+static const char *state_dir = CTL_STATE_DIR_DEFAULT;
+
+void ctl_state_set_dir(const char *dir)
+{
+	state_dir = dir ? dir : CTL_STATE_DIR_DEFAULT;
+}
 
 static int state_path(const char *name, char *buf, size_t len)
 {
@@ -30,7 +33,7 @@ static int state_path(const char *name, char *buf, size_t len)
 	unsigned long ino = 0;
 	if (stat("/proc/self/ns/net", &st) == 0)
 		ino = (unsigned long)st.st_ino;
-	int n = snprintf(buf, len, "%s/net-%lu-%s.state", CTL_STATE_DIR, ino, name);
+	int n = snprintf(buf, len, "%s/net-%lu-%s.state", state_dir, ino, name);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -44,7 +47,7 @@ int ctl_state_save(const char *name, const struct ctl_installed *in)
 	char path[512], tmp[600];
 	if (state_path(name, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
-	if (mkdir(CTL_STATE_DIR, 0700) < 0 && errno != EEXIST)
+	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	if (!in->n_addrs && !in->n_routes) {
 		unlink(path);

@@ -28,8 +28,8 @@ grep -q "sending" "$dir/out" && ix_fail "bad profile: something was sent"
 "$PV_BIN" --foreground --profile "$dir/missing.conf" >"$dir/out" 2>&1
 [ $? = 2 ] || ix_fail "missing profile: want status 2"
 
-"$PV_BIN" --socket "$dir/s" --prefs "$dir" >"$dir/out" 2>&1
+"$PV_BIN" --profile "$dir/bad.conf" --socket "$dir/s" >"$dir/out" 2>&1
 rc=$?
-[ $rc = 2 ] || ix_fail "daemon mode: status $rc, want 2 (not implemented yet)"
-grep -q "not implemented" "$dir/out" || ix_fail "daemon mode: message: $(cat "$dir/out")"
+[ $rc = 2 ] || ix_fail "--profile with --socket: status $rc, want 2"
+grep -q "does not take --socket" "$dir/out" || ix_fail "--profile with --socket: message: $(cat "$dir/out")"
 ix_log PASS

@@ -368,6 +368,53 @@ static void translate_tunnel_policies(void **state)
 	free_child(&c);
 }
 
+/* --- crash-recovery state file ------------------------------------------ */
+
+static void state_file_records_and_forgets(void **state)
+{
+	char dir[] = "/tmp/pvpn-test-state-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	ctl_state_set_dir(dir);
+	static struct ctl_installed in;
+	memset(&in, 0, sizeof(in));
+	in.addrs[0].ifindex = 987654;
+	assert_int_equal(xfrm_addr_parse("10.10.10.1", &in.addrs[0].addr), 0);
+	in.addrs[0].prefix_len = 32;
+	in.n_addrs = 1;
+	assert_int_equal(xfrm_addr_parse("10.99.0.0", &in.routes[0].dst), 0);
+	in.routes[0].dst_len = 24;
+	in.routes[0].ifindex = 987654;
+	assert_int_equal(xfrm_addr_parse("10.10.10.1", &in.routes[0].src), 0);
+	in.n_routes = 1;
+	assert_int_equal(ctl_state_save("unit", &in), 0);
+
+	struct stat st;
+	char path[600];
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	snprintf(path, sizeof(path), "%s/net-%lu-unit.state", dir, (unsigned long)st.st_ino);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char buf[256] = { 0 };
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	assert_true(n > 0);
+	assert_string_equal(buf, "addr 987654 10.10.10.1 32\n"
+				 "route 10.99.0.0 24 987654 10.10.10.1 -\n");
+	/* Nothing outside XFRM installed: no file. */
+	in.n_addrs = in.n_routes = 0;
+	assert_int_equal(ctl_state_save("unit", &in), 0);
+	assert_int_equal(stat(path, &st), -1);
+	in.n_addrs = 1;
+	assert_int_equal(ctl_state_save("unit", &in), 0);
+	assert_int_equal(stat(path, &st), 0);
+	ctl_state_forget("unit");
+	assert_int_equal(stat(path, &st), -1);
+	ctl_state_set_dir(NULL);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +427,7 @@ int main(void)
 		cmocka_unit_test(translate_gcm_sa),
 		cmocka_unit_test(translate_cbc_sha256_sa),
 		cmocka_unit_test(translate_tunnel_policies),
+		cmocka_unit_test(state_file_records_and_forgets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
