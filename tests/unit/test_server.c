@@ -431,6 +431,47 @@ static void other_uid_refused(void **state)
 	fx_close(fx);
 }
 
+/* Type=notify: the datagram systemd reads, to a path and to an abstract
+ * socket ('@'); nothing (and no error) without NOTIFY_SOCKET. */
+static void sd_notify_protocol(void **state)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/pvpn-test-notify-%d", (int)getpid());
+	for (int abstract = 0; abstract < 2; abstract++) {
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		socklen_t len;
+		char env[128];
+		if (abstract) {
+			snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "pvpn-test-%d", (int)getpid());
+			len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					  strlen(sa.sun_path + 1));
+			snprintf(env, sizeof(env), "@%s", sa.sun_path + 1);
+		} else {
+			unlink(path);
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+			len = sizeof(sa);
+			snprintf(env, sizeof(env), "%s", path);
+		}
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, len), 0);
+		setenv("NOTIFY_SOCKET", env, 1);
+		assert_int_equal(ctl_sd_notify("READY=1"), 0);
+		assert_int_equal(ctl_sd_notify("STOPPING=1"), 0);
+		char buf[64] = { 0 };
+		assert_int_equal(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT), 7);
+		assert_string_equal(buf, "READY=1");
+		memset(buf, 0, sizeof(buf));
+		assert_int_equal(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT), 10);
+		assert_string_equal(buf, "STOPPING=1");
+		close(fd);
+	}
+	unlink(path);
+	setenv("NOTIFY_SOCKET", "relative/path", 1);
+	assert_int_equal(ctl_sd_notify("READY=1"), -EINVAL);
+	unsetenv("NOTIFY_SOCKET");
+	assert_int_equal(ctl_sd_notify("READY=1"), 0);
+}
+
 int main(void)
 {
 	log_init("test", LOG_TO_STDERR, LOG_WARNING);
@@ -441,6 +482,7 @@ int main(void)
 		cmocka_unit_test(too_many_clients),
 		cmocka_unit_test(watcher_that_never_reads),
 		cmocka_unit_test(other_uid_refused),
+		cmocka_unit_test(sd_notify_protocol),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
