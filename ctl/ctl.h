@@ -61,14 +61,13 @@ int ctl_signals_open(struct pvpn_err *e);
 int ctl_signals_read(int fd);
 
 /* --- key log (keylog.c) -------------------------------------------------
- * Format: blocks of `name=hex` lines (the fixtures' keys.txt names) and an
- * empty line after each, appended with one write(2) each.  An IKE SA's block
- * starts with spi_i= and spi_r= (its 8-byte SPIs) and holds dh_shared,
- * skeyseed, sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr; its Child SA's
- * block follows with esp_spi_i/esp_spi_r (4 bytes: the SPIs of the
- * initiator->responder and responder->initiator SAs), esp_enc_i, esp_enc_r,
- * esp_integ_i, esp_integ_r.  pvpn-ikedump --keys reads it; '#' lines are
- * comments. */
+ * Format: the engine's blocks (ike.h, IKE_ACT_KEYLOG), appended with one
+ * write(2) each: per IKE SA, spi_i= and spi_r= (its 8-byte SPIs) first,
+ * then the fixtures' keys.txt names (dh_shared, skeyseed, sk_d, sk_ai,
+ * sk_ar, sk_ei, sk_er, sk_pi, sk_pr and the Child SA's esp_enc_i/_r,
+ * esp_integ_i/_r), then an empty line; what pvpn-ikedump --keys reads.
+ * ctl_keylog_block() writes blocks of its own in the same grammar, with a
+ * '#' comment line naming the block. */
 
 struct ctl_keylog {
 	int fd;         /* -1 when off */
