@@ -249,6 +249,15 @@ static void idle_info(const char *name, bool ok, const char *msg, struct ctl_con
 	}
 }
 
+static void idle_server(struct dmode *dm, const char *name, struct ctl_conn_info *ci)
+{
+	static struct prof_profile p;
+	struct pvpn_err e = { 0 };
+	if (prof_store_load(dm->prefs, name, PROF_PARSE_NO_FILES, &p, &e) == 0)
+		snprintf(ci->server, sizeof(ci->server), "%s", p.server_host);
+	prof_free(&p);
+}
+
 static void op_status(struct dmode *dm, struct ctl_client *cl, const struct ctl_request *rq)
 {
 	static struct ctl_conn_info ci;
@@ -291,6 +300,8 @@ static void op_status(struct dmode *dm, struct ctl_client *cl, const struct ctl_
 				if (ctl_conn_find(dm->d, l[i].name))
 					continue;
 				idle_info(l[i].name, l[i].ok, l[i].err.msg, &ci);
+				if (l[i].ok)
+					idle_server(dm, l[i].name, &ci);
 				ctl_msg_conn(&m, &ci);
 				count++;
 			}
@@ -353,8 +364,8 @@ static void handle(void *ctx, struct ctl_server *s, struct ctl_client *cl,
 		   const struct ctl_request *rq)
 {
 	struct dmode *dm = ctx;
-	log_debug("control request %s%s%s from uid %u", ctl_op_str(rq->op),
-		  rq->has_name ? " " : "", rq->has_name ? rq->name : "", ctl_client_uid(cl));
+	log_msg(LOG_DEBUG, rq->has_name ? rq->name : NULL, "control request %s from uid %u",
+		ctl_op_str(rq->op), ctl_client_uid(cl));
 	switch (rq->op) {
 	case CTL_OP_SAVE: op_save(dm, cl, rq); break;
 	case CTL_OP_LOAD: op_load(dm, cl, rq); break;

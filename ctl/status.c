@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/clock.h"
 
@@ -88,8 +89,12 @@ void ctl_status_collect(struct ctl_daemon *d, const struct ctl_conn *c, uint64_t
 		ss_addr(&c->local, ci->local_addr, sizeof(ci->local_addr));
 	}
 	if (ci->status == CTL_ST_CONNECTED && c->connected_ms && c->connected_ms <= now_mono) {
-		uint64_t ago = (now_mono - c->connected_ms) / 1000;
-		ci->since = now_wall > ago ? now_wall - ago : now_wall;
+		/* Monotonic age, wall-clock anchor, rounded to the nearest second. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		uint64_t ago = now_mono - c->connected_ms;
+		ci->since = wall_ms > ago ? (wall_ms - ago + 500) / 1000 : now_wall;
 	}
 	if (!c->sa)
 		return;
