@@ -95,6 +95,8 @@ void ctl_ts_to_prof(const struct ike_cfg_ts *in, struct prof_ts *out)
 	memcpy(out->end, in->end, 16);
 }
 
+int ctl_translate_auth(const struct prof_profile *p, struct ike_config *cfg, struct pvpn_err *e);
+
 int ctl_translate_config(const struct prof_profile *p, const struct sockaddr_storage *local,
 			 const struct sockaddr_storage *remote, uint32_t reqid,
 			 struct ike_config *cfg, struct pvpn_err *e)
@@ -121,20 +123,19 @@ int ctl_translate_config(const struct prof_profile *p, const struct sockaddr_sto
 		id_from_prof(&p->remote_id, &cfg->remote_id);
 	}
 
-	switch (p->auth_method) {
-	case PROF_AUTH_METHOD_SHARED_SECRET:
-		if (p->use_eap)
-			return err_set(e, -ENOTSUP, "UseExtendedAuthentication (EAP) is not "
-				       "supported yet");
+	if (p->auth_method == PROF_AUTH_METHOD_SHARED_SECRET && !p->use_eap) {
 		cfg->auth = IKE_CRED_PSK;
 		rc = secret_dup(&cfg->psk, &p->shared_secret);
 		if (rc < 0)
 			return err_set(e, rc, "out of memory");
-		break;
-	default:
-		return err_set(e, -ENOTSUP, "AuthenticationMethod: only SharedSecret is "
-			       "supported so far");
+	} else if (p->auth_method == PROF_AUTH_METHOD_SHARED_SECRET) {
+		return err_set(e, -ENOTSUP, "UseExtendedAuthentication with a shared secret is "
+			       "not supported: use AuthenticationMethod = None with "
+			       "ServerCertificateAuthorityFile");
 	}
+	/* Certificates and EAP: translate_auth.c. */
+	if ((rc = ctl_translate_auth(p, cfg, e)) < 0)
+		return rc;
 
 	size_t n = p->n_ike_proposals < IKE_CFG_MAX_PROPOSALS ? p->n_ike_proposals : IKE_CFG_MAX_PROPOSALS;
 	for (size_t i = 0; i < n; i++)

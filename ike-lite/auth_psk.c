@@ -2,6 +2,9 @@
  * a dispatch seam for the signature methods later. */
 #include "ike-lite/crypto.h"
 #include "ike-lite/constants.h"
+#include "ike-lite/auth.h"
+
+#include <stdlib.h>
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -64,13 +67,21 @@ int ike_auth_compute(uint8_t method, const struct ike_auth_input *in,
 	case IKE_AUTH_PSK:
 		return ike_auth_psk(in, cred ? cred->psk : NULL, out, cap, e);
 	case IKE_AUTH_RSA_SIG:
-	case IKE_AUTH_DSS_SIG:
 	case IKE_AUTH_ECDSA_256:
 	case IKE_AUTH_ECDSA_384:
 	case IKE_AUTH_ECDSA_521:
-	case IKE_AUTH_DIGITAL_SIGNATURE:
-		return err_set(e, -ENOTSUP, "AUTH: signature method %u is not implemented yet",
-			       (unsigned)method);
+	case IKE_AUTH_DIGITAL_SIGNATURE: {
+		uint8_t *octets = NULL;
+		size_t len = 0;
+		int rc;
+		if (!cred || !cred->key)
+			return err_set(e, -EINVAL, "AUTH: no private key");
+		if ((rc = ike_signed_octets(in, &octets, &len)) < 0)
+			return err_set(e, rc, "AUTH: cannot assemble the signed octets");
+		rc = ike_sig_sign(cred->key, method, cred->sig_hash, octets, len, out, cap, e);
+		free(octets);
+		return rc;
+	}
 	default:
 		return err_set(e, -ENOTSUP, "AUTH: unknown authentication method %u",
 			       (unsigned)method);
@@ -82,7 +93,21 @@ int ike_auth_verify(uint8_t method, const struct ike_auth_input *in,
 		    size_t auth_len, struct pvpn_err *e)
 {
 	uint8_t want[PRF_MAX_LEN];
-	int n = ike_auth_compute(method, in, cred, want, sizeof(want), e);
+	int n;
+
+	if (method != IKE_AUTH_PSK && method != IKE_AUTH_DSS_SIG && method < 64) {
+		uint8_t *octets = NULL;
+		size_t len = 0;
+		if (!cred || !cred->key)
+			return err_set(e, -EINVAL, "AUTH: no public key of the peer");
+		if ((n = ike_signed_octets(in, &octets, &len)) < 0)
+			return err_set(e, n, "AUTH: cannot assemble the signed octets");
+		n = ike_sig_verify(cred->key, method, cred->allowed_hashes, octets, len, auth,
+				   auth_len, e);
+		free(octets);
+		return n;
+	}
+	n = ike_auth_compute(method, in, cred, want, sizeof(want), e);
 
 	if (n < 0)
 		return n;

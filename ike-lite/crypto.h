@@ -232,9 +232,17 @@ struct ike_auth_input {
 	size_t id_body_len;          /* RESERVED (3 bytes), identification data */
 };
 
-/* Credentials; more members arrive with signature methods. */
+/* Credentials.  For the signature methods (auth_sig.c): key is an
+ * OpenSSL EVP_PKEY — our private key to compute, the peer's public key to
+ * verify; sig_hash the RFC 7427 hash to sign with (method 14);
+ * allowed_hashes the set (1u << hash) a peer's method-14 signature may
+ * use. */
+struct evp_pkey_st;
 struct ike_auth_cred {
 	const struct secret *psk;
+	struct evp_pkey_st *key;
+	uint8_t sig_hash;
+	uint32_t allowed_hashes;
 };
 
 /* AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>).  Writes
@@ -243,13 +251,15 @@ int ike_auth_psk(const struct ike_auth_input *in, const struct secret *psk,
 		 uint8_t *out, size_t cap, struct pvpn_err *e);
 
 /* The seam for authentication methods (IANA auth method numbers, §3.8):
- * 2 (Shared Key Message Integrity Code) is done; the signature methods
- * (1, 9, 10, 11, 14) return -ENOTSUP until a later issue. */
+ * 2 (Shared Key Message Integrity Code) and the signature methods 1, 9,
+ * 10, 11 and 14 (auth_sig.c); DSS (3) returns -ENOTSUP.  For signatures
+ * ike_auth_compute returns the AUTH data length (up to 1 + 80 + 512 bytes
+ * for RSA-4096 with RFC 7427). */
 int ike_auth_compute(uint8_t method, const struct ike_auth_input *in,
 		     const struct ike_auth_cred *cred, uint8_t *out, size_t cap,
 		     struct pvpn_err *e);
-/* 0 when the peer's AUTH data is right (constant-time compare), -EBADMSG
- * when not, -ENOTSUP for methods not done yet. */
+/* 0 when the peer's AUTH data is right (constant-time compare, or the
+ * signature verifies), -EBADMSG when not, -ENOTSUP for unknown methods. */
 int ike_auth_verify(uint8_t method, const struct ike_auth_input *in,
 		    const struct ike_auth_cred *cred, const uint8_t *auth,
 		    size_t auth_len, struct pvpn_err *e);

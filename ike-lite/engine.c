@@ -30,6 +30,11 @@ void ike_config_init(struct ike_config *cfg)
 void ike_config_clear(struct ike_config *cfg)
 {
 	secret_free(&cfg->psk);
+	secret_free(&cfg->cert);
+	secret_free(&cfg->key);
+	secret_free(&cfg->ca);
+	secret_free(&cfg->crl);
+	secret_free(&cfg->eap_password);
 }
 
 uint16_t eng_port(const struct sockaddr_storage *ss)
@@ -117,14 +122,8 @@ struct ike_sa *ike_sa_new(const struct ike_config *cfg, struct pvpn_err *err)
 	for (size_t i = 0; i < cfg->n_child_proposals; i++)
 		if (check_proposal(&cfg->child_proposals[i], false, i, err) < 0)
 			return NULL;
-	if (cfg->auth != IKE_CRED_PSK) {
-		err_set(err, -ENOTSUP, "only pre-shared key authentication is implemented");
+	if (eng_auth_check_config(cfg, err) < 0)
 		return NULL;
-	}
-	if (!cfg->psk.len) {
-		err_set(err, -EINVAL, "pre-shared key authentication needs a shared secret");
-		return NULL;
-	}
 	if (!cfg->local_id.type || !cfg->local_id.len || cfg->local_id.len > IKE_CFG_MAX_ID_LEN) {
 		err_set(err, -EINVAL, "a local identity is required");
 		return NULL;
@@ -148,8 +147,17 @@ struct ike_sa *ike_sa_new(const struct ike_config *cfg, struct pvpn_err *err)
 		goto nomem;
 	sa->cfg = *cfg;
 	memset(&sa->cfg.psk, 0, sizeof(sa->cfg.psk));
+	memset(&sa->cfg.cert, 0, sizeof(sa->cfg.cert));
+	memset(&sa->cfg.key, 0, sizeof(sa->cfg.key));
+	memset(&sa->cfg.ca, 0, sizeof(sa->cfg.ca));
+	memset(&sa->cfg.crl, 0, sizeof(sa->cfg.crl));
+	memset(&sa->cfg.eap_password, 0, sizeof(sa->cfg.eap_password));
 	if (secret_dup(&sa->cfg.psk, &cfg->psk) < 0)
 		goto nomem;
+	if (eng_auth_setup(sa, cfg, err) < 0) {
+		ike_sa_free(sa);
+		return NULL;
+	}
 	sa->m_outer = calloc(1, sizeof(*sa->m_outer));
 	sa->m_inner = calloc(1, sizeof(*sa->m_inner));
 	if (!sa->m_outer || !sa->m_inner)
@@ -230,6 +238,7 @@ void ike_sa_free(struct ike_sa *sa)
 	secret_free(&sa->g_ir);
 	secret_free(&sa->skeyseed);
 	secret_free(&sa->cfg.psk);
+	eng_auth_free(sa);
 	free(sa->m_outer);
 	free(sa->m_inner);
 	secret_wipe(sa, sizeof(*sa));
@@ -637,6 +646,11 @@ const char *ike_error_name(enum ike_error e)
 	case IKE_ERR_SERVER_DISCONNECTED: return "server disconnected";
 	case IKE_ERR_SERVER_DEAD: return "server dead";
 	case IKE_ERR_PROTOCOL_ERROR: return "protocol error";
+	case IKE_ERR_SERVER_CERT_INVALID: return "server certificate invalid";
+	case IKE_ERR_SERVER_CERT_EXPIRED: return "server certificate expired";
+	case IKE_ERR_SERVER_CERT_NOT_YET_VALID: return "server certificate not yet valid";
+	case IKE_ERR_SERVER_IDENTITY_MISMATCH: return "server identity mismatch";
+	case IKE_ERR_CLIENT_CERT_REJECTED: return "client certificate rejected";
 	}
 	return "unknown error";
 }

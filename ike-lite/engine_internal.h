@@ -108,6 +108,10 @@ struct ike_sa {
 
 	struct eng_qitem *q_head, *q_tail, *q_cur;
 
+	/* Certificates and EAP (auth_engine.c). */
+	struct eng_auth *auth;
+	uint32_t peer_hashes;      /* SIGNATURE_HASH_ALGORITHMS of the responder (RFC 7427) */
+
 	/* Scratch for parsing (large: pools). */
 	struct ike_message *m_outer, *m_inner;
 };
@@ -174,6 +178,32 @@ int eng_build_offer(const struct ike_sa *sa, bool ike, struct ike_builder *b);
 /* exchange_auth.c */
 int eng_auth_start(struct ike_sa *sa, uint64_t now_ms);
 int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);
+
+/* auth_engine.c — certificates, signatures and EAP in IKE_AUTH. */
+struct eng_auth;
+int eng_auth_check_config(const struct ike_config *cfg, struct pvpn_err *err);
+/* Copy the secrets, load keys and anchors; 0 or negative (err filled). */
+int eng_auth_setup(struct ike_sa *sa, const struct ike_config *cfg, struct pvpn_err *err);
+void eng_auth_free(struct ike_sa *sa);
+/* Append our authentication to the first IKE_AUTH request: CERT(s) and
+ * AUTH by signature, AUTH by PSK, or nothing (EAP); CERTREQ when we
+ * expect a server certificate.  Payloads go right after IDi/IDr.  0 or
+ * negative (the SA is closed). */
+int eng_auth_build_ours(struct ike_sa *sa, struct ike_builder *b, const uint8_t *idb,
+			size_t idlen);
+/* True when the server must authenticate with a certificate. */
+bool eng_auth_server_cert(const struct ike_sa *sa);
+/* Check the server's AUTH in an IKE_AUTH response (certificate chain and
+ * signature, or PSK, or — at the end of EAP — the MSK).  0 when it is
+ * right; otherwise the SA has been closed with the error. */
+int eng_auth_verify_server(struct ike_sa *sa, const struct ike_message *in,
+			   const struct ike_payload *pid, const struct ike_payload *pauth);
+/* EAP: the response holds an EAP payload.  Sends the next IKE_AUTH
+ * request.  Returns 1 when it continued, 0 when the SA closed. */
+int eng_auth_eap(struct ike_sa *sa, const struct ike_message *in, uint64_t now_ms);
+/* True while EAP rounds are going on (the final response is the one with
+ * the MSK-based AUTH and the Child SA). */
+bool eng_auth_in_eap(const struct ike_sa *sa);
 
 /* exchange_info.c */
 int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);

@@ -61,39 +61,27 @@ int eng_auth_start(struct ike_sa *sa, uint64_t now_ms)
 {
 	struct ike_builder b;
 	struct pvpn_err err;
-	uint8_t *plain = NULL, *msg = NULL, idb[4 + IKE_CFG_MAX_ID_LEN], auth[64];
+	uint8_t *plain = NULL, *msg = NULL, idb[4 + IKE_CFG_MAX_ID_LEN];
 	struct ike_ts ts[IKE_CFG_MAX_TS];
 	struct ike_cp_attr cp[5];
 	size_t ncp = 0, nts, plain_len, len, idlen;
 	uint8_t first;
-	int rc, alen;
+	int rc;
 
 	if (!(plain = malloc(ENG_MSG_MAX))) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	idlen = id_body(&sa->cfg.local_id, idb, sizeof(idb));
-	struct ike_auth_input ai = {
-		.prf = sa->suite.prf,
-		.real_msg = sa->init_req, .real_msg_len = sa->init_req_len,
-		.peer_nonce = sa->nr, .peer_nonce_len = sa->nr_len,
-		.sk_p = &sa->keys.sk_pi,
-		.id_body = idb, .id_body_len = idlen,
-	};
-	struct ike_auth_cred cred = { .psk = &sa->cfg.psk };
-	if ((alen = ike_auth_compute(IKE_AUTH_PSK, &ai, &cred, auth, sizeof(auth), &err)) < 0) {
-		rc = alen;
-		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "cannot compute AUTH: %s", err.msg);
-		goto out;
-	}
-
 	ike_build_chain_begin(&b, plain, ENG_MSG_MAX);
 	ike_build_id(&b, IKE_PT_IDI, sa->cfg.local_id.type, sa->cfg.local_id.data,
 		     sa->cfg.local_id.len);
 	if (sa->cfg.remote_id.type)
 		ike_build_id(&b, IKE_PT_IDR, sa->cfg.remote_id.type, sa->cfg.remote_id.data,
 			     sa->cfg.remote_id.len);
-	ike_build_auth(&b, IKE_AUTH_PSK, auth, (size_t)alen);
+	/* CERT, CERTREQ and AUTH (or none for EAP): auth_engine.c. */
+	if ((rc = eng_auth_build_ours(sa, &b, idb, idlen)) < 0)
+		goto out;
 	memset(cp, 0, sizeof(cp));
 	if (sa->cfg.want_vip4)
 		cp[ncp++].type = IKE_CP_INTERNAL_IP4_ADDRESS;
@@ -131,7 +119,6 @@ int eng_auth_start(struct ike_sa *sa, uint64_t now_ms)
 fail:
 	eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "out of memory");
 out:
-	secret_wipe(auth, sizeof(auth));
 	if (plain) {
 		secret_wipe(plain, ENG_MSG_MAX);
 		free(plain);
@@ -392,51 +379,44 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		if (p->u.notify.type < 16384 && !err_notify)
 			err_notify = p->u.notify.type;
 
-	pauth = ike_message_find(in, IKE_PT_AUTH, NULL);
-	if (!pauth) {
-		/* §2.21.2: the IKE SA failed; the notify says why. */
-		if (err_notify)
+	/* EAP rounds (§2.16): the server proved itself in its first response. */
+	if (eng_auth_in_eap(sa)) {
+		if (!ike_message_find(in, IKE_PT_EAP, NULL) && err_notify) {
 			eng_close(sa, err_notify == IKE_N_AUTHENTICATION_FAILED ?
 				  IKE_ERR_AUTHENTICATION_FAILED : eng_notify_error(err_notify),
 				  "the server sent %s", eng_notify_label(err_notify, nb, sizeof(nb)));
+			return 0;
+		}
+		eng_auth_eap(sa, in, now_ms);
+		return 0;
+	}
+	pauth = ike_message_find(in, IKE_PT_AUTH, NULL);
+	if (!pauth) {
+		/* §2.21.2: the IKE SA failed; the notify says why. */
+		enum ike_error e = eng_notify_error(err_notify);
+		if (err_notify == IKE_N_AUTHENTICATION_FAILED)
+			e = sa->cfg.auth == IKE_CRED_CERT ? IKE_ERR_CLIENT_CERT_REJECTED :
+			    IKE_ERR_AUTHENTICATION_FAILED;
+		if (err_notify)
+			eng_close(sa, e, "the server sent %s", eng_notify_label(err_notify, nb, sizeof(nb)));
 		else
 			eng_close(sa, IKE_ERR_PROTOCOL_ERROR, "IKE_AUTH response without AUTH");
 		return 0;
 	}
-	/* Identity and AUTH before anything else in the message (§2.15). */
+	/* Identity and AUTH before anything else in the message (§2.15).  The
+	 * last response after EAP carries no IDr (§2.16). */
 	pid = ike_message_find(in, IKE_PT_IDR, NULL);
-	if (!pid) {
-		eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server sent no identity (IDr)");
-		return 0;
-	}
-	if (sa->cfg.remote_id.type && !id_matches(&sa->cfg.remote_id, &pid->u.id)) {
-		fail_after_auth(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's identity is not "
+	if (pid && sa->cfg.remote_id.type && !id_matches(&sa->cfg.remote_id, &pid->u.id)) {
+		fail_after_auth(sa, eng_auth_server_cert(sa) ? IKE_ERR_SERVER_IDENTITY_MISMATCH :
+				IKE_ERR_AUTHENTICATION_FAILED, "the server's identity is not "
 				"the configured remote identity");
 		return 0;
 	}
-	if (pauth->u.auth.method != IKE_AUTH_PSK) {
-		snprintf(why, sizeof(why), "the server authenticates with method %u, we expect "
-			 "a shared key", (unsigned)pauth->u.auth.method);
-		fail_after_auth(sa, IKE_ERR_AUTHENTICATION_FAILED, why);
+	if (eng_auth_verify_server(sa, in, pid, pauth) < 0)
 		return 0;
-	}
-	{
-		struct ike_auth_input ai = {
-			.prf = sa->suite.prf,
-			.real_msg = sa->init_resp, .real_msg_len = sa->init_resp_len,
-			.peer_nonce = sa->ni, .peer_nonce_len = sizeof(sa->ni),
-			.sk_p = &sa->keys.sk_pr,
-			/* The body as received: type, reserved, data. */
-			.id_body = pid->body, .id_body_len = pid->body_len,
-		};
-		struct ike_auth_cred cred = { .psk = &sa->cfg.psk };
-		if (ike_auth_verify(IKE_AUTH_PSK, &ai, &cred, pauth->u.auth.data,
-				    pauth->u.auth.len, &err) < 0) {
-			/* §2.21.2: tell the server we drop the SA. */
-			fail_after_auth(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server's AUTH "
-					"does not match (wrong shared secret?)");
-			return 0;
-		}
+	if (eng_auth_in_eap(sa)) {
+		eng_auth_eap(sa, in, now_ms);
+		return 0;
 	}
 	/* Authenticated.  Now the Child SA. */
 	if (err_notify) {

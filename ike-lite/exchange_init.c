@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ike-lite/engine_internal.h"
+#include "ike-lite/auth.h"
 #include "lib/log.h"
 
 /* Transforms of our offer, in the codec's form.  Storage for all of them
@@ -161,7 +162,8 @@ static int build_init(struct ike_sa *sa, uint8_t **out, size_t *out_len)
 	size_t len;
 	int rc, kelen;
 	/* RFC 7427 §4: SHA2-256, SHA2-384, SHA2-512. */
-	static const uint8_t sha[] = { 0, 2, 0, 3, 0, 4 };
+	/* RFC 7427 §4; identity (5) for Ed25519, RFC 8420 §2. */
+	static const uint8_t sha[] = { 0, 2, 0, 3, 0, 4, 0, 5 };
 
 	if (!(o = malloc(sizeof(*o))) || !(buf = malloc(ENG_MSG_MAX))) {
 		rc = -ENOMEM;
@@ -305,8 +307,14 @@ static int derive(struct ike_sa *sa, const struct eng_choice *c, const struct ik
 	int rc;
 
 	if ((rc = ike_suite_init(&sa->suite, c->encr, c->encr_bits, c->integ, c->prf, c->dh, &err)) < 0) {
-		eng_close(sa, IKE_ERR_NEGOTIATION_FAILED, "unusable IKE proposal: %s", err.msg);
-		return rc;
+		/* Each transform was offered but together they make no suite
+		 * (e.g. AES-GCM with an integrity algorithm).  Unprotected, so
+		 * possibly forged (§2.4): refuse it and keep waiting. */
+		snprintf(sa->last_reject, sizeof(sa->last_reject), "unusable IKE proposal: %s",
+			 err.msg);
+		log_msg(LOG_WARNING, sa->cfg.log_name, "IKE: IKE_SA_INIT response rejected: %s",
+			sa->last_reject);
+		return -EBADMSG;
 	}
 	if ((rc = ike_dh_shared(sa->dh, ke->data, ke->len, &sa->g_ir, &err)) < 0)
 		return rc;   /* a bad KE value: drop, as if never received */
@@ -428,6 +436,12 @@ int eng_init_response(struct ike_sa *sa, uint8_t *buf, size_t len,
 	memcpy(sa->init_resp, buf, len);
 	sa->init_resp_len = len;
 	detect_nat(sa, m, path);
+	/* RFC 7427 §4: the hashes the responder will verify our signature with. */
+	sa->peer_hashes = 0;
+	from = 0;
+	while ((p = ike_message_find(m, IKE_PT_NOTIFY, &from)))
+		if (p->u.notify.type == IKE_N_SIGNATURE_HASH_ALGORITHMS)
+			sa->peer_hashes |= ike_sig_hashes_parse(p->u.notify.data, p->u.notify.len);
 	eng_request_clear(sa);
 	sa->last_reject[0] = '\0';
 	sa->next_mid = 1;

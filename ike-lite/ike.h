@@ -124,6 +124,30 @@ struct ike_config {
 	enum ike_cred_kind auth;
 	struct secret psk;               /* IKE_CRED_PSK; the engine copies it */
 
+	/* IKE_CRED_CERT: our certificate chain (PEM: ours first, then
+	 * intermediates; or PKCS#12 DER without password) and private key
+	 * (PEM or DER).  The engine copies them. */
+	struct secret cert, key;
+	/* The server authenticates with a certificate when ca is set (needed
+	 * for IKE_CRED_CERT and IKE_CRED_EAP): PEM trust anchors, and PEM
+	 * CRLs for revocation checks (optional). */
+	struct secret ca, crl;
+	/* The identity the server's certificate must hold besides its IDr
+	 * (the profile's RemoteIdentifier, or the server address); type 0 =
+	 * IDr only. */
+	struct ike_id server_cert_id;
+	char server_cert_cn[256];        /* ServerCertificateCommonName; "" = any */
+	char server_cert_issuer_cn[256]; /* ServerCertificateIssuerCommonName */
+	bool revocation_check;           /* CRLs (crl) checked for the whole chain */
+	bool revocation_strict;          /* no revocation information = fail */
+	/* Seconds since the epoch for certificate validity; NULL = time(). */
+	int64_t (*wall_clock)(void);
+
+	/* IKE_CRED_EAP: EAP-MSCHAPv2 with this user name and password (the
+	 * engine copies them; the password is wiped after use). */
+	char eap_user[256];
+	struct secret eap_password;
+
 	/* Proposals, offered in this order.  The KE payload of IKE_SA_INIT uses
 	 * the first group of the first proposal. */
 	struct ike_cfg_proposal ike_proposals[IKE_CFG_MAX_PROPOSALS];
@@ -215,6 +239,16 @@ void ike_tick(struct ike_sa *sa, uint64_t now_ms);
  * IKE_ERR_CONFIGURATION_FAILED). */
 int ike_spi_allocated(struct ike_sa *sa, uint32_t spi, uint64_t now_ms);
 
+/* The kernel's EXPIRE for one of our SAs (spi in host order, either
+ * direction).  Soft: rekey the Child SA now unless a rekey is under way
+ * (RFC 7296 §2.8).  Hard on the current pair: rekey at once as well (the
+ * tunnel carries nothing until it is done).  Hard on a pair a rekey
+ * replaced: it is gone, nothing to do.  -ENOENT when spi is not ours. */
+int ike_child_expired(struct ike_sa *sa, uint32_t spi, bool hard, uint64_t now_ms);
+/* Rekey the Child SA now (CREATE_CHILD_SA with REKEY_SA, §1.3.3).  0 when
+ * started or already under way, -ENOTCONN when not established. */
+int ike_rekey_child(struct ike_sa *sa, uint64_t now_ms);
+
 /* Earliest time (same clock as now_ms) ike_tick wants to run; 0 = none. */
 uint64_t ike_next_deadline(const struct ike_sa *sa);
 
@@ -239,6 +273,11 @@ enum ike_error {
 	IKE_ERR_SERVER_DISCONNECTED,     /* the peer deleted the IKE or Child SA */
 	IKE_ERR_SERVER_DEAD,             /* liveness check unanswered */
 	IKE_ERR_PROTOCOL_ERROR,          /* malformed / unexpected protected message */
+	IKE_ERR_SERVER_CERT_INVALID,     /* not trusted: unknown CA, bad signature, usage, revoked */
+	IKE_ERR_SERVER_CERT_EXPIRED,
+	IKE_ERR_SERVER_CERT_NOT_YET_VALID,
+	IKE_ERR_SERVER_IDENTITY_MISMATCH,/* the certificate does not name the server we asked for */
+	IKE_ERR_CLIENT_CERT_REJECTED,    /* the server refused our certificate */
 };
 
 enum ike_action_type {
@@ -285,6 +324,10 @@ struct ike_act_child {
 	size_t n_ts_remote;
 	uint32_t reqid;                  /* cfg.reqid */
 	uint32_t soft_lifetime_s, hard_lifetime_s;
+	/* A new SA pair for the Child SA already installed (a rekey, RFC 7296
+	 * §2.8): install the two SAs only; the policies (same reqid, same
+	 * selectors) stay and pick the newest outbound SA. */
+	bool rekey;
 };
 
 struct ike_act_remove_child {
@@ -292,6 +335,9 @@ struct ike_act_remove_child {
 	struct sockaddr_storage local, remote;
 	uint8_t proto;
 	uint32_t reqid;
+	/* Only these two SAs: the pair a rekey replaced (its grace period for
+	 * packets in flight is over).  Policies and routes stay. */
+	bool old_only;
 };
 
 struct ike_act_status {
