@@ -121,20 +121,23 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 	if (h.exchange != IKE_INFORMATIONAL && h.exchange != IKE_CREATE_CHILD_SA)
 		return -EOPNOTSUPP;
 	/* §2.1: a retransmitted request gets the same response again. */
-	if (sa->resp_cache_valid && h.message_id == sa->resp_cache_mid &&
-	    h.message_id + 1 == sa->peer_mid) {
-		sa->stats.cached_responses++;
-		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: re-sending the response to Message ID %u",
-			(unsigned)h.message_id);
-		return eng_send_raw(sa, sa->resp_cache, sa->resp_cache_len, true);
-	}
-	if (h.message_id != sa->peer_mid)
+	bool retransmitted = sa->resp_cache_valid && h.message_id == sa->resp_cache_mid &&
+			     h.message_id + 1 == sa->peer_mid;
+	if (!retransmitted && h.message_id != sa->peer_mid)
 		return -EINVAL;
+	/* §3.14: a retransmission too must be the peer's own message (ICV
+	 * checked), or anybody could make us send and look alive (§2.4). */
 	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
 	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
 			   in, &err)) < 0) {
 		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad request from the server: %s", err.msg);
 		return rc;
+	}
+	if (retransmitted) {
+		sa->stats.cached_responses++;
+		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: re-sending the response to Message ID %u",
+			(unsigned)h.message_id);
+		return eng_send_raw(sa, sa->resp_cache, sa->resp_cache_len, true);
 	}
 	sa->peer_mid++;
 	ike_build_chain_begin(&b, plain, sizeof(plain));

@@ -310,7 +310,7 @@ static int derive(struct ike_sa *sa, const struct eng_choice *c, const struct ik
 		/* Each transform was offered but together they make no suite
 		 * (e.g. AES-GCM with an integrity algorithm).  Unprotected, so
 		 * possibly forged (§2.4): refuse it and keep waiting. */
-		snprintf(sa->last_reject, sizeof(sa->last_reject), "unusable IKE proposal: %s",
+		snprintf(sa->last_reject, sizeof(sa->last_reject), "unusable IKE proposal: %.160s",
 			 err.msg);
 		log_msg(LOG_WARNING, sa->cfg.log_name, "IKE: IKE_SA_INIT response rejected: %s",
 			sa->last_reject);
