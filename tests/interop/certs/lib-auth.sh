@@ -1,0 +1,163 @@
+# tests/interop/certs/lib-auth.sh — certificate and EAP setups for the
+# tests/interop/test_auth_*.sh scripts, on top of tests/interop/lib.sh and
+# profiles/pvpn-lib.sh (source those first).  The PKI is made at test time
+# by certs/gen.sh into $IX_DIR/pki.
+#
+#   au_pki CA_TYPE SRV_TYPE [CLI_TYPE]   CA, server (DNS:server.pvpn.test),
+#                                        client (email:client@pvpn.test)
+#   au_server MODE [CERT]                 load the strongSwan server: MODE pubkey
+#                                        (client cert) or eap (EAP-MSCHAPv2); CERT
+#                                        is the server cert's name in pki (server)
+#   au_profile OUT MODE [KEY=VAL...]      pvpnd profile: MODE cert or eap; keys:
+#                                        ca=FILE remote_id=ID|none password=PW
+#   au_expect_failure REGEX               pvpnd exits 1 with REGEX in its log,
+#                                        nothing installed, the server has no SA
+#   au_expect_tunnel                      up, ping, server SA, SIGTERM, clean
+
+AU_GEN=$IX_LIB_DIR/certs/gen.sh
+AU_EAP_USER=carol@pvpn.test
+AU_EAP_PASSWORD='pvpn interop password 1'
+
+au_pki() {
+	local ca=$1 srv=$2 cli=${3:-}
+	AU_PKI=$IX_DIR/pki
+	"$AU_GEN" "$AU_PKI" ca "$ca" || ix_fail "cannot make the CA"
+	"$AU_GEN" "$AU_PKI" leaf server "$srv" server.pvpn.test DNS:server.pvpn.test ||
+		ix_fail "cannot make the server certificate"
+	if [ -n "$cli" ]; then
+		"$AU_GEN" "$AU_PKI" leaf client "$cli" client.pvpn.test email:client@pvpn.test ||
+			ix_fail "cannot make the client certificate"
+	fi
+	ix_log "PKI made: CA $ca, server $srv${cli:+, client $cli}"
+}
+
+au_server() {
+	local mode=$1 cert=${2:-server} remote
+	if [ "$mode" = eap ]; then
+		remote="auth = eap-mschapv2
+			id = $AU_EAP_USER"
+	else
+		remote="auth = pubkey
+			id = client@pvpn.test"
+	fi
+	cat >"$IX_DIR/srv/auth-swanctl.conf" <<-CONF
+	connections {
+		pvpn {
+			version = 2
+			proposals = aes256gcm16-prfsha256-x25519
+			pools = pool4
+			send_cert = always
+			local {
+				auth = pubkey
+				certs = $AU_PKI/$cert.crt
+				id = server.pvpn.test
+			}
+			remote {
+				$remote
+			}
+			children {
+				pvpn {
+					local_ts = $IX_INNER_NET
+					esp_proposals = aes256gcm16
+					mode = tunnel
+				}
+			}
+		}
+	}
+	authorities {
+		pvpnca {
+			cacert = $AU_PKI/ca.crt
+		}
+	}
+	secrets {
+		private-srv {
+			file = $AU_PKI/$cert.key
+		}
+		eap-carol {
+			id = $AU_EAP_USER
+			secret = "$AU_EAP_PASSWORD"
+		}
+	}
+	pools {
+		pool4 {
+			addrs = $IX_POOL
+			dns = $IX_DNS
+		}
+	}
+	CONF
+	ix_swanctl srv --load-all --clear --file "$IX_DIR/srv/auth-swanctl.conf" \
+		>"$IX_DIR/srv/load.out" 2>&1 || {
+		cat "$IX_DIR/srv/load.out" >&2
+		ix_fail "swanctl could not load the certificate connection"
+	}
+	grep -qiE "loaded (certificate|.*key)" "$IX_DIR/srv/load.out" || {
+		cat "$IX_DIR/srv/load.out" >&2
+		ix_fail "swanctl loaded no certificate or key"
+	}
+	ix_log "server connection ($mode, $cert) loaded"
+}
+
+au_profile() {
+	local out=$1 mode=$2 kv k v
+	shift 2
+	local ca=$AU_PKI/ca.crt remote_id=fqdn:server.pvpn.test password=$AU_EAP_PASSWORD
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		case "$k" in
+		ca | remote_id | password) printf -v "$k" '%s' "$v" ;;
+		*) ix_fail "au_profile: unknown setting '$k'" ;;
+		esac
+	done
+	{
+		echo "[IKEv2]"
+		echo "Server = $IX_SERVER_ADDR"
+		[ "$remote_id" = none ] || echo "RemoteIdentifier = $remote_id"
+		if [ "$mode" = eap ]; then
+			echo "LocalIdentifier = email:$AU_EAP_USER"
+			echo "AuthenticationMethod = None"
+			echo "UseExtendedAuthentication = yes"
+			echo "Username = $AU_EAP_USER"
+			echo "Password = $password"
+		else
+			echo "LocalIdentifier = email:client@pvpn.test"
+			echo "AuthenticationMethod = Certificate"
+			echo "CertificateFile = $AU_PKI/client.crt"
+			echo "PrivateKeyFile = $AU_PKI/client.key"
+		fi
+		echo "ServerCertificateAuthorityFile = $ca"
+		echo "IKEProposals = aes256gcm16-prfsha256-x25519"
+		echo "ChildProposals = aes256gcm16"
+		echo
+		echo "[Routing]"
+		echo "IncludedRoutes = $IX_INNER_NET"
+	} >"$out"
+	chmod 600 "$out"
+}
+
+au_expect_tunnel() {
+	pv_start "$IX_DIR/client.conf"
+	pv_wait_up 90
+	local vip
+	vip=$(ix_client_vip)
+	[ -n "$vip" ] || ix_fail "the client has no virtual IP from $IX_POOL"
+	ix_log "ok: virtual IP $vip"
+	ix_check "ping $IX_INNER_ADDR through the tunnel" pv_ping
+	ix_check "server lists the SA" ix_server_wait_sa 1 10
+	pv_stop
+	[ "$PV_RC" = 0 ] || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "pvpnd exit status $PV_RC after SIGTERM (want 0)"; }
+	pv_assert_clean
+	ix_check "server has no SA after the DELETE" ix_server_wait_sa 0 10
+	cat "$IX_DIR/pvpnd.log"
+}
+
+au_expect_failure() {
+	pv_start "$IX_DIR/client.conf"
+	pv_wait_exit 90
+	cat "$IX_DIR/pvpnd.log"
+	[ "$PV_RC" = 1 ] || ix_fail "pvpnd exit status $PV_RC (want 1)"
+	pv_log_has "$1" || ix_fail "no '$1' in pvpnd's log"
+	pv_log_has "$AU_EAP_PASSWORD" && ix_fail "the password appears in the log"
+	pv_assert_clean
+	ix_check "server has no SA" ix_server_wait_sa 0 10
+}
