@@ -23,8 +23,6 @@ struct dmode {
 	enum ike_status last_status[CTL_MAX_CONNS];
 };
 
-static struct dmode *g_dm;      /* for the manager's on_status hook (no context) */
-
 /* Replies are at most one frame; one static buffer serves them all. */
 static uint8_t frame_buf[4 + CTL_FRAME_MAX];
 
@@ -83,7 +81,7 @@ static void broadcast_conn(struct dmode *dm, const struct ctl_conn *c)
 
 static void on_status(struct ctl_daemon *d, struct ctl_conn *c)
 {
-	struct dmode *dm = g_dm;
+	struct dmode *dm = d->user;
 	if (!dm || !dm->srv)
 		return;
 	size_t i = conn_idx(dm, c);
@@ -409,7 +407,7 @@ int ctl_daemon_mode(const struct ctl_opts *o)
 		log_err("control socket: %s", e.msg);
 		goto out;
 	}
-	g_dm = &dm;
+	d.user = &dm;
 	d.on_status = on_status;
 	log_notice("listening on %s, profiles in %s", o->socket, o->prefs);
 	ctl_sd_notify("READY=1");
@@ -417,7 +415,7 @@ int ctl_daemon_mode(const struct ctl_opts *o)
 	ctl_sd_notify("STOPPING=1");
 out:
 	d.on_status = NULL;
-	g_dm = NULL;
+	d.user = NULL;
 	ctl_server_close(dm.srv);
 	dm.srv = NULL;
 	ctl_daemon_free(&d);

@@ -425,6 +425,16 @@ static void names_and_errors(void **state)
 			 CTL_VE_SERVER_DISCONNECTED);
 	assert_int_equal(ctl_vpn_error_from(IKE_ERR_SERVER_DEAD, -ECONNABORTED, ""),
 			 CTL_VE_SERVER_DEAD);
+	assert_int_equal(ctl_vpn_error_from(IKE_ERR_SERVER_CERT_EXPIRED, -ECONNABORTED, ""),
+			 CTL_VE_SERVER_CERT_EXPIRED);
+	assert_int_equal(ctl_vpn_error_from(IKE_ERR_SERVER_CERT_NOT_YET_VALID, -ECONNABORTED, ""),
+			 CTL_VE_SERVER_CERT_NOT_YET_VALID);
+	assert_int_equal(ctl_vpn_error_from(IKE_ERR_SERVER_CERT_INVALID, -ECONNABORTED, ""),
+			 CTL_VE_SERVER_CERT_INVALID);
+	assert_int_equal(ctl_vpn_error_from(IKE_ERR_SERVER_IDENTITY_MISMATCH, -ECONNABORTED, ""),
+			 CTL_VE_SERVER_CERT_INVALID);
+	assert_int_equal(ctl_vpn_error_from(IKE_ERR_CLIENT_CERT_REJECTED, -ECONNABORTED, ""),
+			 CTL_VE_CLIENT_CERT_INVALID);
 	assert_int_equal(ctl_vpn_error_from(IKE_ERR_CONFIGURATION_FAILED, -EINVAL, ""),
 			 CTL_VE_CONFIGURATION_FAILED);
 	assert_int_equal(ctl_vpn_error_from(IKE_ERR_NONE, -EHOSTUNREACH,
