@@ -475,6 +475,12 @@ int eng_check_child_choice(const struct ike_sa *sa, const struct ike_sa_body *sa
 	*integ = c.integ;
 	*esn = c.has_esn && c.esn == IKE_ESN_YES;
 	*spi = (uint32_t)c.spi[0] << 24 | (uint32_t)c.spi[1] << 16 | (uint32_t)c.spi[2] << 8 | c.spi[3];
+	/* RFC 4303 §2.1: SPI 0 is never sent (the kernel's larval states
+	 * use it) and 1..255 are reserved. */
+	if (*spi < 256) {
+		snprintf(why, whylen, "the server chose the reserved ESP SPI %u", (unsigned)*spi);
+		return -EBADMSG;
+	}
 	return 0;
 }
 

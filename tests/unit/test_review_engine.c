@@ -275,11 +275,101 @@ static void forged_init_response_with_unusable_suite_does_not_end_attempt(void *
 	ike_config_clear(&c);
 }
 
+/* Zero the responder's ESP SPI (c1d2e3f4 in the fake responder) in the
+ * plaintext of its IKE_AUTH response. */
+static uint32_t spi_value;
+static void set_spi(uint8_t *plain, size_t len, void *ctx)
+{
+	static const uint8_t want[4] = { 0xc1, 0xd2, 0xe3, 0xf4 };
+	(void)ctx;
+	for (size_t i = 0; i + 4 <= len; i++)
+		if (!memcmp(plain + i, want, 4)) {
+			plain[i] = (uint8_t)(spi_value >> 24);
+			plain[i + 1] = (uint8_t)(spi_value >> 16);
+			plain[i + 2] = (uint8_t)(spi_value >> 8);
+			plain[i + 3] = (uint8_t)spi_value;
+		}
+}
+
+/* Bug: the responder's ESP SPI from the IKE_AUTH response was installed
+ * whatever it was; SPI 0 must never be sent (RFC 4303 §2.1, the kernel
+ * uses it for larval ACQUIRE states) and 1..255 are reserved. */
+static void reserved_esp_spi_from_server_refused(void **state)
+{
+	static const uint32_t bad[] = { 0, 1, 255 };
+	(void)state;
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]) + 1; k++) {
+		struct ike_config c;
+		struct fr_config fc;
+		struct fake_responder fr;
+		struct ike_sa *sa;
+		struct ike_action a;
+		struct ike_path path;
+		struct pvpn_err e;
+		bool installed = false, disconnected = false;
+		uint8_t last[4096];
+		size_t last_len;
+
+		spi_value = k < sizeof(bad) / sizeof(bad[0]) ? bad[k] : 0x100;
+		setup_cfg(&c);
+		memset(&fc, 0, sizeof(fc));
+		fc.self = c.remote;
+		fc.peer = c.local;
+		fc.psk = "k";
+		fc.id = "s";
+		fc.rnd = rnd;
+		fc.mutate_plain = set_spi;
+		rng = 7;
+		fr_init(&fr, &fc);
+		sa = ike_sa_new(&c, &e);
+		assert_non_null(sa);
+		path.local = c.local;
+		path.remote = c.remote;
+		ike_connect(sa, 1000);
+		for (int round = 0; round < 4; round++) {
+			uint8_t *resp = NULL;
+			size_t rl = 0;
+			last_len = 0;
+			while (ike_next_action(sa, &a)) {
+				if (a.type == IKE_ACT_SEND && a.u.send.len <= sizeof(last)) {
+					memcpy(last, a.u.send.data, a.u.send.len);
+					last_len = a.u.send.len;
+				} else if (a.type == IKE_ACT_ALLOC_SPI) {
+					ike_spi_allocated(sa, 0x11223344, 1000);
+				} else if (a.type == IKE_ACT_INSTALL_CHILD) {
+					installed = true;
+					assert_true(a.u.install.spi_out >= 256);
+				} else if (a.type == IKE_ACT_STATUS &&
+					   a.u.status.status == IKE_STATUS_DISCONNECTED) {
+					disconnected = true;
+					assert_int_equal(a.u.status.error, IKE_ERR_NEGOTIATION_FAILED);
+				}
+			}
+			if (!last_len)
+				break;
+			if (fr_handle(&fr, last, last_len, &resp, &rl) == 0)
+				ike_receive(sa, resp, rl, &path, 1000);
+			free(resp);
+		}
+		if (spi_value < 256) {
+			assert_false(installed);
+			assert_true(disconnected);
+		} else {
+			assert_true(installed);
+			assert_false(disconnected);
+		}
+		ike_sa_free(sa);
+		fr_free(&fr);
+		ike_config_clear(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(forged_retransmission_gets_no_cached_response),
 		cmocka_unit_test(forged_init_response_with_unusable_suite_does_not_end_attempt),
+		cmocka_unit_test(reserved_esp_spi_from_server_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
