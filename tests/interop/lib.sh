@@ -42,7 +42,11 @@
 #   ike=[aes256gcm16-prfsha256-x25519]  esp=[aes256gcm16]
 #   psk=[pvpn-interop-psk-0123456789]
 #   server_id=[server.pvpn.test]  client_id=[client@pvpn.test]
-#   cookie=[0] (charon.cookie_threshold; 0 = never ask for a cookie)
+#   cookie=[0] (charon.cookie_threshold: the server answers an IKE_SA_INIT
+#     with COOKIE while at least this many half-open IKE SAs exist, not
+#     counting the one being asked for, and for a few seconds after; 0 =
+#     never.  With 1, a retransmitted IKE_SA_INIT, whose first copy left a
+#     half-open SA, gets COOKIE.)
 #   dos=[yes] (charon.dos_protection)
 #   retransmit_timeout=[4.0] retransmit_tries=[5] (charon as initiator)
 #   pool=[10.10.10.0/28]  dns=[10.99.0.53]  local_ts=[10.99.0.0/24]
@@ -122,6 +126,8 @@ ix_setup() {
 	command -v "$IX_SWANCTL" >/dev/null || ix_fail "swanctl missing (strongswan-swanctl); run scripts/install-deps"
 	[ -x "$IX_CHARON" ] || ix_fail "$IX_CHARON missing (strongswan-charon); run scripts/install-deps"
 	IX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pvpn-ix.XXXXXX") || ix_fail "mktemp"
+	# Each charon mounts a private /run; its files must stay visible.
+	case "$IX_DIR" in /run/* | /var/run/*) ix_fail "TMPDIR must not be under /run (got $IX_DIR)" ;; esac
 	mkdir -p "$IX_DIR/srv" "$IX_DIR/cli"
 	trap ix_cleanup EXIT
 	trap 'exit 130' INT
