@@ -226,6 +226,7 @@ void ike_sa_free(struct ike_sa *sa)
 		sa->q_head = n;
 	}
 	eng_request_clear(sa);
+	eng_life_free(sa);
 	ike_dh_free(sa->dh);
 	free(sa->init_req);
 	free(sa->init_resp);
@@ -343,6 +344,7 @@ void eng_close(struct ike_sa *sa, enum ike_error err, const char *fmt, ...)
 	if (sa->have_keys && !sa->keylog_done)
 		eng_keylog(sa);
 	eng_request_clear(sa);
+	eng_life_free(sa);
 	if (sa->child_up) {
 		memset(&a, 0, sizeof(a));
 		a.type = IKE_ACT_REMOVE_CHILD;
@@ -470,6 +472,9 @@ int ike_disconnect(struct ike_sa *sa, uint64_t now_ms)
 int ike_spi_allocated(struct ike_sa *sa, uint32_t spi, uint64_t now_ms)
 {
 	eng_enter(sa);
+	/* A rekey (ours or the server's) waiting for its new inbound SPI. */
+	if (sa->state != ST_WAIT_SPI && eng_life_spi_allocated(sa, spi, now_ms))
+		return 0;
 	if (sa->state != ST_WAIT_SPI)
 		return -EINVAL;
 	if (!spi) {
@@ -541,6 +546,12 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 		case REQ_AUTH:
 			rc = eng_auth_response(sa, buf, len, now_ms);
 			break;
+		case REQ_REKEY_CHILD:
+			rc = eng_rekey_response(sa, buf, len, now_ms);
+			break;
+		case REQ_DELETE_CHILD:
+			rc = eng_delete_child_response(sa, buf, len, now_ms);
+			break;
 		default:
 			rc = eng_info_response(sa, buf, len, now_ms);
 			break;
@@ -563,6 +574,10 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 		sa->stats.rx_ok++;
 		sa->last_rx_ms = now_ms;
 	}
+	/* The first pair just came up: plan its rekey (§2.8). */
+	if (sa->child_up && sa->state == ST_ESTABLISHED && !sa->life.rekey_ms &&
+	    sa->life.rk == RK_IDLE)
+		eng_life_child_installed(sa, now_ms);
 out:
 	secret_wipe(buf, len);
 	free(buf);
@@ -577,6 +592,7 @@ void ike_tick(struct ike_sa *sa, uint64_t now_ms)
 	eng_request_tick(sa, now_ms);
 	if (sa->state != ST_ESTABLISHED)
 		return;
+	eng_life_tick(sa, now_ms);
 	/* RFC 3948 §4: keep the NAT mapping while we are quiet. */
 	if (sa->natt && sa->last_tx_ms + sa->cfg.natt_keepalive_ms <= now_ms) {
 		struct ike_action a;
@@ -607,6 +623,8 @@ uint64_t ike_next_deadline(const struct ike_sa *sa)
 			EARLIER(sa->last_tx_ms + sa->cfg.natt_keepalive_ms);
 		if (sa->cfg.dpd_interval_ms && sa->req.kind == REQ_NONE)
 			EARLIER(sa->last_rx_ms + sa->cfg.dpd_interval_ms);
+		if (eng_life_deadline(sa))
+			EARLIER(eng_life_deadline(sa));
 	}
 #undef EARLIER
 	return d;

@@ -11,6 +11,7 @@
 #include "ike-lite/crypto.h"
 #include "ike-lite/message.h"
 #include "lib/secret.h"
+#include "ike-lite/lifecycle.h"
 
 #define ENG_NONCE_LEN      32
 #define ENG_MSG_MAX        8192     /* our own messages are far smaller */
@@ -29,7 +30,8 @@ enum eng_state {
 	ST_CLOSED,          /* final: nothing more is sent or accepted */
 };
 
-enum eng_req_kind { REQ_NONE = 0, REQ_INIT, REQ_AUTH, REQ_DPD, REQ_DELETE };
+enum eng_req_kind { REQ_NONE = 0, REQ_INIT, REQ_AUTH, REQ_DPD, REQ_DELETE,
+		    REQ_REKEY_CHILD, REQ_DELETE_CHILD };
 
 /* The one outstanding request (window size one, RFC 7296 §2.3). */
 struct eng_req {
@@ -99,6 +101,7 @@ struct ike_sa {
 	struct ike_child_keys ck;
 	struct ike_cfg_ts ts_l[IKE_CFG_MAX_TS], ts_r[IKE_CFG_MAX_TS];
 	size_t n_ts_l, n_ts_r;
+	struct eng_life life;      /* rekeying and replaced pairs (lifecycle.h) */
 
 	uint64_t last_rx_ms, last_tx_ms;
 	uint16_t last_notify;      /* last unprotected error notify seen (§2.4) */

@@ -113,7 +113,8 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 	uint8_t plain[256];
 	const struct ike_payload *p;
 	size_t from = 0;
-	bool del_ike = false, del_child = false;
+	bool del_ike = false, del_child = false, del_old = false;
+	uint32_t old_in = 0;
 	int rc;
 
 	if (eng_peek_header(buf, len, &h) < 0)
@@ -142,19 +143,9 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 	sa->peer_mid++;
 	ike_build_chain_begin(&b, plain, sizeof(plain));
 
-	if (h.exchange == IKE_CREATE_CHILD_SA) {
-		/* Until rekeying lands: refuse, never leave it unanswered.  A
-		 * rekey (REKEY_SA, or a new IKE SA) is a temporary condition. */
-		bool rekey = ike_message_find_notify(in, IKE_N_REKEY_SA) != NULL;
-		const struct ike_payload *psa = ike_message_find(in, IKE_PT_SA, NULL);
-		if (psa && psa->u.sa.nprops && psa->u.sa.props[0].protocol == IKE_PROTO_IKE)
-			rekey = true;
-		ike_build_notify(&b, 0, NULL, 0,
-				 rekey ? IKE_N_TEMPORARY_FAILURE : IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
-		log_msg(LOG_INFO, sa->cfg.log_name, "IKE: refused the server's CREATE_CHILD_SA (%s)",
-			rekey ? "TEMPORARY_FAILURE" : "NO_ADDITIONAL_SAS");
-		return respond(sa, IKE_CREATE_CHILD_SA, h.message_id, &b);
-	}
+	if (h.exchange == IKE_CREATE_CHILD_SA)
+		/* exchange_rekey.c: a Child SA rekey, or a refusal. */
+		return eng_rekey_request(sa, h.message_id, now_ms);
 
 	while ((p = ike_message_find(in, IKE_PT_DELETE, &from))) {
 		const struct ike_delete_body *d = &p->u.del;
@@ -168,6 +159,8 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 				/* The peer names its inbound SPI = our outbound. */
 				if (spi == sa->spi_out)
 					del_child = true;
+				else if (eng_life_old_deleted(sa, spi, &old_in, now_ms))
+					del_old = true;
 			}
 		}
 	}
@@ -191,6 +184,14 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 		eng_send_delete_oneshot(sa);
 		eng_close(sa, IKE_ERR_SERVER_DISCONNECTED, "the server deleted the Child SA");
 		return rc;
+	}
+	if (del_old) {
+		/* §1.4.1: the pair a rekey replaced; our inbound half goes
+		 * after its grace period (exchange_rekey.c). */
+		uint8_t spi[4] = { (uint8_t)(old_in >> 24), (uint8_t)(old_in >> 16),
+				   (uint8_t)(old_in >> 8), (uint8_t)old_in };
+		ike_build_delete(&b, IKE_PROTO_ESP, 4, spi, 1);
+		return respond(sa, IKE_INFORMATIONAL, h.message_id, &b);
 	}
 	/* A liveness check or a notification: an empty answer (§1.4). */
 	return respond(sa, IKE_INFORMATIONAL, h.message_id, NULL);

@@ -121,6 +121,12 @@ static void give_up(struct ike_sa *sa)
 		eng_close(sa, IKE_ERR_SERVER_DEAD,
 			  "liveness check unanswered after %u tries", tries);
 		return;
+	case REQ_REKEY_CHILD:
+	case REQ_DELETE_CHILD:
+		eng_close(sa, IKE_ERR_SERVER_DEAD, "%s unanswered after %u tries",
+			  kind == REQ_REKEY_CHILD ? "Child SA rekey" : "DELETE of the old Child SA",
+			  tries);
+		return;
 	case REQ_DELETE:
 		/* We were leaving anyway: clean up locally. */
 		eng_close(sa, IKE_ERR_NONE, "disconnected (the server did not confirm the DELETE)");
