@@ -89,9 +89,10 @@ bool rd_u32(struct reader *r, uint32_t *v)
 bool rd_u64(struct reader *r, uint64_t *v)
 {
 	uint32_t hi, lo;
-	bool ok = rd_u32(r, &hi) & rd_u32(r, &lo);
+	bool ok = rd_u32(r, &hi);
+	ok = rd_u32(r, &lo) && ok;
 	*v = (uint64_t)hi << 32 | lo;
-	return ok && !r->failed;
+	return ok;
 }
 
 bool rd_u16_host(struct reader *r, uint16_t *v)
