@@ -385,13 +385,27 @@ static int pss_params(const X509_ALGOR *alg, uint8_t *hash, const EVP_MD **mgf1,
 	if (!(pp = d2i_RSA_PSS_PARAMS(NULL, &p, ASN1_STRING_length(seq))))
 		return -EBADMSG;
 	/* Defaults (SHA-1) are not ours: we never announce SHA-1. */
-	if (!pp->hashAlgorithm || !pp->maskGenAlgorithm || !pp->maskHash)
+	if (!pp->hashAlgorithm || !pp->maskGenAlgorithm)
 		goto out;
 	*hash = md_to_hash(OBJ_obj2nid(pp->hashAlgorithm->algorithm));
 	if (OBJ_obj2nid(pp->maskGenAlgorithm->algorithm) != NID_mgf1)
 		goto out;
-	uint8_t mh = md_to_hash(OBJ_obj2nid(pp->maskHash->algorithm));
-	*mgf1 = hash_md(mh);
+	{
+		/* MGF1's parameter is the hash's AlgorithmIdentifier. */
+		const ASN1_OBJECT *mo;
+		const void *mv;
+		int mt;
+		X509_ALGOR *mh_alg;
+		X509_ALGOR_get0(&mo, &mt, &mv, pp->maskGenAlgorithm);
+		if (mt != V_ASN1_SEQUENCE)
+			goto out;
+		const uint8_t *q = ASN1_STRING_get0_data(mv);
+		int ql = ASN1_STRING_length(mv);
+		if (!(mh_alg = d2i_X509_ALGOR(NULL, &q, ql)))
+			goto out;
+		*mgf1 = hash_md(md_to_hash(OBJ_obj2nid(mh_alg->algorithm)));
+		X509_ALGOR_free(mh_alg);
+	}
 	long s = pp->saltLength ? ASN1_INTEGER_get(pp->saltLength) : 20;
 	if (pp->trailerField && ASN1_INTEGER_get(pp->trailerField) != 1)
 		goto out;

@@ -40,6 +40,14 @@ au_server() {
 		remote="auth = pubkey
 			id = client@pvpn.test"
 	fi
+	# swanctl loads credentials from folders next to the --file it reads.
+	local d=$IX_DIR/srv
+	mkdir -p "$d/x509" "$d/x509ca" "$d/private"
+	rm -f "$d"/x509/* "$d"/x509ca/* "$d"/private/*
+	cp "$AU_PKI/$cert.crt" "$d/x509/$cert.crt"
+	cp "$AU_PKI/ca.crt" "$d/x509ca/ca.crt"
+	cp "$AU_PKI/$cert.key" "$d/private/$cert.key"
+	chmod 600 "$d/private/$cert.key"
 	cat >"$IX_DIR/srv/auth-swanctl.conf" <<-CONF
 	connections {
 		pvpn {
@@ -49,7 +57,7 @@ au_server() {
 			send_cert = always
 			local {
 				auth = pubkey
-				certs = $AU_PKI/$cert.crt
+				certs = $cert.crt
 				id = server.pvpn.test
 			}
 			remote {
@@ -64,15 +72,7 @@ au_server() {
 			}
 		}
 	}
-	authorities {
-		pvpnca {
-			cacert = $AU_PKI/ca.crt
-		}
-	}
 	secrets {
-		private-srv {
-			file = $AU_PKI/$cert.key
-		}
 		eap-carol {
 			id = $AU_EAP_USER
 			secret = "$AU_EAP_PASSWORD"
@@ -90,9 +90,10 @@ au_server() {
 		cat "$IX_DIR/srv/load.out" >&2
 		ix_fail "swanctl could not load the certificate connection"
 	}
-	grep -qiE "loaded (certificate|.*key)" "$IX_DIR/srv/load.out" || {
+	grep -qiE "loaded certificate" "$IX_DIR/srv/load.out" &&
+		grep -qiE "loaded [a-z0-9]+ key" "$IX_DIR/srv/load.out" || {
 		cat "$IX_DIR/srv/load.out" >&2
-		ix_fail "swanctl loaded no certificate or key"
+		ix_fail "swanctl loaded no certificate or no key"
 	}
 	ix_log "server connection ($mode, $cert) loaded"
 }
