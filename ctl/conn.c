@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ctl/lifecycle.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -493,7 +494,8 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 			break;
 		}
 		case IKE_ACT_INSTALL_CHILD:
-			if (install_child(d, c, &a.u.install) < 0) {
+			if ((a.u.install.rekey ? ctl_life_install_rekeyed(d, c, &a.u.install)
+					       : install_child(d, c, &a.u.install)) < 0) {
 				CLOG(c, LOG_ERR, "%s", c->last_error.msg);
 				c->error = IKE_ERR_CONFIGURATION_FAILED;
 				/* Tell the server we are gone; the teardown follows
@@ -502,6 +504,10 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 			}
 			break;
 		case IKE_ACT_REMOVE_CHILD:
+			if (a.u.remove.old_only) {
+				ctl_life_remove_old(d, c, &a.u.remove);
+				break;
+			}
 			CLOG(c, LOG_INFO, "removing CHILD SA (SPIs in %08x out %08x)",
 			     a.u.remove.spi_in, a.u.remove.spi_out);
 			inst_teardown(d, c);
@@ -717,11 +723,22 @@ static void on_xfrm_event(void *ctx, int fd, uint32_t events)
 		}
 		switch (ev.type) {
 		case XFRM_EV_EXPIRE:
-			if (ev.expire.owned)
-				log_msg(ev.expire.hard ? LOG_WARNING : LOG_INFO, NULL,
-					"kernel: SA %08x reached its %s lifetime (rekeying comes "
-					"with the lifecycle work)", ev.expire.id.spi,
-					ev.expire.hard ? "hard" : "soft");
+			if (!ev.expire.owned)
+				break;
+			log_msg(ev.expire.hard ? LOG_WARNING : LOG_INFO, NULL,
+				"kernel: SA %08x reached its %s lifetime", ev.expire.id.spi,
+				ev.expire.hard ? "hard" : "soft");
+			/* RFC 7296 §2.8: the engine that owns it rekeys. */
+			for (size_t k = 0; k < CTL_MAX_CONNS; k++) {
+				struct ctl_conn *c = &d->conns[k];
+				if (c->used && c->sa &&
+				    ike_child_expired(c->sa, ev.expire.id.spi, ev.expire.hard,
+						      clock_mono_ms()) == 0) {
+					conn_drain(d, c);
+					break;
+				}
+			}
+			rearm_timer(d);
 			break;
 		case XFRM_EV_ACQUIRE:
 			log_debug("kernel: acquire for reqid %08x", ev.acquire.reqid);

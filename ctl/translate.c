@@ -169,6 +169,7 @@ int ctl_translate_config(const struct prof_profile *p, const struct sockaddr_sto
 
 	cfg->ike_lifetime_s = p->ike_lifetime_s;
 	cfg->child_lifetime_s = p->child_lifetime_s;
+	cfg->rekey_margin_s = p->rekey_margin_s;
 	cfg->dpd_interval_ms = prof_dpd_seconds(p->dpd_rate) * 1000u;
 	cfg->disable_mobike = p->disable_mobike;
 	cfg->reqid = reqid;

@@ -46,10 +46,13 @@ static uint32_t rand_below(struct ike_sa *sa, uint32_t n)
 void eng_life_child_installed(struct ike_sa *sa, uint64_t now_ms)
 {
 	uint64_t life = (uint64_t)sa->cfg.child_lifetime_s * 1000;
-	/* §2.8: rekey before the kernel's soft limit (90 %, set at install),
-	 * at a random point between 80 % and 90 % so both ends rarely start at
-	 * the same moment. */
-	sa->life.rekey_ms = now_ms + life * 8 / 10 + rand_below(sa, (uint32_t)(life / 10) + 1);
+	uint64_t margin = (uint64_t)sa->cfg.rekey_margin_s * 1000;
+	/* §2.8: rekey RekeyMargin before the lifetime ends (default: at 90 %,
+	 * where the kernel's soft limit is), less up to a third of the margin
+	 * at random so both ends rarely start at the same moment. */
+	if (!margin || margin >= life)
+		margin = life / 10;
+	sa->life.rekey_ms = now_ms + life - margin - rand_below(sa, (uint32_t)(margin / 3) + 1);
 }
 
 void eng_life_free(struct ike_sa *sa)

@@ -172,6 +172,9 @@ struct ike_config {
 	/* Lifetimes in seconds (0 = defaults: IKE 86400, Child 3600). */
 	uint32_t ike_lifetime_s;
 	uint32_t child_lifetime_s;
+	/* Rekeying starts this long before a lifetime ends, less up to a
+	 * third of it at random (0 = a tenth of the lifetime). */
+	uint32_t rekey_margin_s;
 
 	uint32_t dpd_interval_ms;        /* 0 = no liveness checks */
 	uint32_t natt_keepalive_ms;      /* 0 = default 20000 while behind a NAT */

@@ -243,16 +243,17 @@ static void rekey_by_us_on_timer(void **state)
 	connect_ok(&t);
 	uint64_t up = t.now;
 	uint32_t old_in = t.inst[0].c.spi_in, old_out = t.inst[0].c.spi_out;
-	/* Nothing before 80 % of the 100 s lifetime. */
-	run_until(&t, 79000);
+	/* Default margin: a tenth of the 100 s lifetime, less up to a third
+	 * of it at random: nothing before 86.6 s. */
+	run_until(&t, 86000);
 	assert_int_equal(t.n_inst, 1);
 	assert_int_equal(count_exch(&t, 0, IKE_CREATE_CHILD_SA), 0);
 	/* Before the kernel's soft limit (90 %) it has happened. */
-	run_until(&t, 11000);
+	run_until(&t, 4000);
 	assert_int_equal(count_exch(&t, 0, IKE_CREATE_CHILD_SA), 1);
 	assert_int_equal(t.n_inst, 2);
 	assert_true(t.inst[1].c.rekey);
-	assert_true(t.inst[1].at >= up + 80000 && t.inst[1].at <= up + 90000);
+	assert_true(t.inst[1].at >= up + 86600 && t.inst[1].at <= up + 90000);
 	assert_int_not_equal(t.inst[1].c.spi_in, old_in);
 	assert_int_not_equal(t.inst[1].c.spi_out, old_out);
 	assert_int_equal(t.inst[1].c.reqid, 7);
@@ -265,6 +266,8 @@ static void rekey_by_us_on_timer(void **state)
 	assert_int_equal(t.rk.n_delete_child, 1);
 	assert_int_equal(t.rk.deleted_spi, old_in);
 	/* ...and removed here only after the grace period, only it. */
+	assert_int_equal(t.n_rem, 0);
+	run_until(&t, 5000);
 	assert_int_equal(t.n_rem, 1);
 	assert_true(t.rem[0].r.old_only);
 	assert_int_equal(t.rem[0].r.spi_in, old_in);
@@ -277,6 +280,24 @@ static void rekey_by_us_on_timer(void **state)
 	assert_int_equal(t.n_inst, 3);
 	check_keys(&t);
 	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_CONNECTED);
+	h_free(&t);
+}
+
+static void rekey_margin_honoured(void **state)
+{
+	struct h t;
+	(void)state;
+	h_init(&t, false);
+	t.cfg.child_lifetime_s = 60;
+	t.cfg.rekey_margin_s = 30;
+	connect_ok(&t);
+	uint64_t up = t.now;
+	run_until(&t, 19900);
+	assert_int_equal(t.n_inst, 1);
+	run_until(&t, 10200);
+	assert_int_equal(t.n_inst, 2);
+	assert_true(t.inst[1].at >= up + 20000 && t.inst[1].at <= up + 30000);
+	check_keys(&t);
 	h_free(&t);
 }
 
@@ -538,6 +559,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rekey_by_us_on_timer),
+		cmocka_unit_test(rekey_margin_honoured),
 		cmocka_unit_test(rekey_by_us_with_pfs),
 		cmocka_unit_test(rekey_pfs_with_ike_group),
 		cmocka_unit_test(rekey_invalid_ke_retried),
