@@ -713,6 +713,8 @@ static int do_connect(struct cli *c, struct ctl_reply *r)
 			wait_event(c, r, &w);
 	}
 	if (w.ok) {
+		if (!c->a->json && !w.seen_active)
+			printf("%s: already connected\n", c->a->name);
 		if (c->a->json) {
 			struct ctl_json j;
 			json_head(&j);
