@@ -130,8 +130,9 @@ int ike_mschap_authenticator_response(const uint8_t *password, size_t pw_len,
 				      const uint8_t peer_challenge[16],
 				      const uint8_t auth_challenge[16], const char *user,
 				      size_t user_len, char out[43]);
-/* RFC 3079 §3.3 / draft-kamath: MSK = MasterReceiveKey | MasterSendKey
- * (16 each, the peer's view) | 32 zero bytes = 64 bytes. */
+/* RFC 3079 §3.4 / draft-kamath §2.4: MSK = MasterReceiveKey |
+ * MasterSendKey (16 each, as the authenticator names them) | 32 zero
+ * bytes = 64 bytes. */
 int ike_mschap_msk(const uint8_t *password, size_t pw_len, const uint8_t nt_response[24],
 		   uint8_t msk[64]);
 int ike_mschap_master_key(const uint8_t password_hash_hash[16], const uint8_t nt_response[24],

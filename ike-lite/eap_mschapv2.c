@@ -275,11 +275,13 @@ int ike_mschap_msk(const uint8_t *password, size_t pw_len, const uint8_t nt_resp
 	ike_md4(h, 16, hh);
 	if ((rc = ike_mschap_master_key(hh, nt_response, master)) < 0)
 		goto out;
-	/* draft-kamath-pppext-eap-mschapv2 §2.4 (as RFC 3079 keys from the
-	 * peer's side): MSK = MasterReceiveKey | MasterSendKey | 32 zeros. */
+	/* draft-kamath-pppext-eap-mschapv2 §2.4: MSK = MasterReceiveKey |
+	 * MasterSendKey | 32 zeros, named from the authenticator's side (RFC
+	 * 3079 §3.4 with IsServer): both ends must derive the same bytes, so
+	 * the peer uses the server's receive key (its own send key) first. */
 	memset(msk, 0, 64);
-	if ((rc = ike_mschap_asym_key(master, 16, false, false, msk)) < 0 ||
-	    (rc = ike_mschap_asym_key(master, 16, true, false, msk + 16)) < 0)
+	if ((rc = ike_mschap_asym_key(master, 16, false, true, msk)) < 0 ||
+	    (rc = ike_mschap_asym_key(master, 16, true, true, msk + 16)) < 0)
 		goto out;
 out:
 	secret_wipe(h, sizeof(h));

@@ -98,13 +98,19 @@ static void rfc3079_keys(void **state)
 	/* The server's send key ... */
 	assert_int_equal(ike_mschap_asym_key(master, 16, true, true, k), 0);
 	assert_hex(k, 16, "8B7CDC149B993A1BA118CB153F56DCCB");
-	/* ... is the client's receive key, the first half of the MSK. */
+	/* ... is the client's receive key ... */
 	assert_int_equal(ike_mschap_asym_key(master, 16, false, false, k), 0);
 	assert_hex(k, 16, "8B7CDC149B993A1BA118CB153F56DCCB");
+	/* ... and the second half of the MSK (MasterSendKey as the server
+	 * names it); the first half is the server's receive key, which is
+	 * the client's send key. */
 	assert_int_equal(ike_mschap_msk((const uint8_t *)PASSWORD, 10, resp, msk), 0);
-	assert_hex(msk, 16, "8B7CDC149B993A1BA118CB153F56DCCB");
+	assert_hex(msk + 16, 16, "8B7CDC149B993A1BA118CB153F56DCCB");
 	assert_int_equal(ike_mschap_asym_key(master, 16, true, false, k), 0);
-	assert_memory_equal(msk + 16, k, 16);
+	assert_memory_equal(msk, k, 16);
+	assert_int_equal(ike_mschap_asym_key(master, 16, false, true, k), 0);
+	assert_memory_equal(msk, k, 16);
+	assert_memory_not_equal(msk, msk + 16, 16);
 	static const uint8_t zero[32];
 	assert_memory_equal(msk + 32, zero, 32);
 }
@@ -206,7 +212,7 @@ static void peer_full_exchange(void **state)
 	assert_int_equal(out_len, 6);
 	assert_int_equal(out[5], 3);
 	assert_int_equal(eap.msk.len, 64);
-	assert_hex(eap.msk.data, 16, "8B7CDC149B993A1BA118CB153F56DCCB");
+	assert_hex(eap.msk.data + 16, 16, "8B7CDC149B993A1BA118CB153F56DCCB");
 	assert_int_equal(eap.password.len, 0);   /* wiped once used */
 	assert_int_equal(step(eap_success, 4), IKE_EAP_DONE);
 }
