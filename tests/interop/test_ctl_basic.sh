@@ -65,6 +65,10 @@ spi_out=$(pc_json '"%08x" % d["connection"]["child_sas"][0]["spi_out"]' status d
 ix_cli ip xfrm state | grep -q "spi 0x$spi_in" || ix_fail "SPI $spi_in not in ip xfrm state"
 ix_cli ip xfrm state | grep -q "spi 0x$spi_out" || ix_fail "SPI $spi_out not in ip xfrm state"
 ix_log "ok: SPIs in $spi_in out $spi_out match ip xfrm state"
+# The negotiated cipher, as the kernel names it.
+enc=$(pc_json 'd["connection"]["child_sas"][0]["encryption"]' status demo)
+ix_cli ip xfrm state | grep -qF "aead $enc " || ix_fail "cipher $enc is not what ip xfrm state shows"
+ix_log "ok: cipher $enc as in ip xfrm state"
 rekey=$(pc_json 'd["connection"]["child_sas"][0]["rekey_in_seconds"]' status demo)
 [ "$rekey" -gt 0 ] || ix_fail "no time to rekey ($rekey)"
 b0=$(pc_json 'd["connection"]["child_sas"][0]["bytes_out"]' status demo)
