@@ -10,6 +10,7 @@
 #                                        is the server cert's name in pki (server)
 #   au_profile OUT MODE [KEY=VAL...]      pvpnd profile: MODE cert or eap; keys:
 #                                        ca=FILE remote_id=ID|none password=PW
+#                                        revocation=no|yes|strict
 #   au_expect_failure REGEX               pvpnd exits 1 with REGEX in its log,
 #                                        nothing installed, the server has no SA
 #   au_expect_tunnel                      up, ping, server SA, SIGTERM, clean
@@ -102,11 +103,12 @@ au_profile() {
 	local out=$1 mode=$2 kv k v
 	shift 2
 	local ca=$AU_PKI/ca.crt remote_id=fqdn:server.pvpn.test password=$AU_EAP_PASSWORD
+	local revocation=no
 	for kv in "$@"; do
 		k=${kv%%=*}
 		v=${kv#*=}
 		case "$k" in
-		ca | remote_id | password) printf -v "$k" '%s' "$v" ;;
+		ca | remote_id | password | revocation) printf -v "$k" '%s' "$v" ;;
 		*) ix_fail "au_profile: unknown setting '$k'" ;;
 		esac
 	done
@@ -127,6 +129,10 @@ au_profile() {
 			echo "PrivateKeyFile = $AU_PKI/client.key"
 		fi
 		echo "ServerCertificateAuthorityFile = $ca"
+		case "$revocation" in
+		yes) echo "EnableRevocationCheck = yes" ;;
+		strict) echo "EnableRevocationCheck = yes"; echo "StrictRevocationCheck = yes" ;;
+		esac
 		echo "IKEProposals = aes256gcm16-prfsha256-x25519"
 		echo "ChildProposals = aes256gcm16"
 		echo
