@@ -112,11 +112,6 @@ static void inst_teardown(struct ctl_daemon *d, struct ctl_conn *c)
 		if (xfrm_sa_delete(d->xh, &in->sas[i], &e) < 0 && e.code != -ESRCH &&
 		    e.code != -ENOENT)
 			CLOG(c, LOG_WARNING, "removing an SA: %s", e.msg);
-	/* Already gone when it was filled and deleted above: then ESRCH. */
-	if (c->has_larval && xfrm_sa_delete(d->xh, &c->larval, &e) == 0)
-		CLOG(c, LOG_DEBUG, "removed the unused larval SA %08x", c->larval.spi);
-	c->has_larval = false;
-	c->child = (struct ctl_child_rec){ 0 };
 	if (n_rt || n_ad)
 		ctl_state_forget(c->name);
 	if (n_sa || n_pol || n_rt || n_ad)
@@ -346,11 +341,6 @@ static int install_child(struct ctl_daemon *d, struct ctl_conn *c, const struct 
 
 	const struct ctl_esp_encr *en = ctl_esp_encr_lookup(ch->encr_id);
 	const struct ctl_esp_integ *ig = ctl_esp_integ_lookup(ch->integ_id);
-	c->child = (struct ctl_child_rec){
-		.encr_id = ch->encr_id, .encr_key_bits = ch->encr_key_bits,
-		.integ_id = ch->integ_id, .encap = ch->encap,
-		.soft_lifetime_s = ch->soft_lifetime_s,
-	};
 	CLOG(c, LOG_NOTICE, "CHILD SA installed: SPIs in %08x out %08x, %s%s%s%s", ch->spi_in,
 	     ch->spi_out, en ? en->kernel : "?", en && !en->aead && ig ? " + " : "",
 	     en && !en->aead && ig ? ig->kernel : "",
@@ -436,6 +426,10 @@ static void act_status(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 		char b[80];
 		c->ever_connected = true;
 		c->connected_ms = clock_mono_ms();
+		if (c->reasserting)
+			CLOG(c, LOG_NOTICE, "reconnected after %u attempt(s)", c->reconnects);
+		c->reasserting = false;
+		c->reconnects = 0;
 		CLOG(c, LOG_NOTICE, "IKE SA with %s established; connected in %llu ms",
 		     ss_str(&c->remote, b, sizeof(b)),
 		     (unsigned long long)(c->connected_ms - c->started_ms));
@@ -499,9 +493,6 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 				spi = 0;
 			} else {
 				CLOG(c, LOG_DEBUG, "kernel reserved inbound SPI %08x", spi);
-				c->has_larval = true;
-				c->larval = (struct xfrm_sa_id){ .spi = spi, .proto = IPPROTO_ESP,
-								 .dst = dst };
 			}
 			ike_spi_allocated(c->sa, spi, clock_mono_ms());
 			break;
@@ -557,6 +548,9 @@ static void rearm_timer(struct ctl_daemon *d)
 	}
 	if (d->stopping && d->stop_deadline_ms && (!next || d->stop_deadline_ms < next))
 		next = d->stop_deadline_ms;
+	uint64_t rc_at = ctl_life_deadline(d);
+	if (rc_at && (!next || rc_at < next))
+		next = rc_at;
 	ctl_timer_arm(d->timer_fd, next);
 }
 
@@ -578,6 +572,8 @@ static void conn_finished(struct ctl_daemon *d, struct ctl_conn *c)
 		c->sa = NULL;
 	}
 	c->status = IKE_STATUS_DISCONNECTED;
+	if (ctl_life_on_finished(d, c))
+		return;
 	/* One-shot: 0 only for a clean end we asked for (SIGTERM); a failed
 	 * attempt or a tunnel the server or the kernel ended is 1. */
 	if (d->oneshot)
@@ -664,6 +660,7 @@ static void on_timer(void *ctx, int fd, uint32_t events)
 	struct ctl_daemon *d = ctx;
 	ctl_timer_drain(fd);
 	uint64_t now = clock_mono_ms();
+	ctl_life_timer(d, now);
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *c = &d->conns[i];
 		if (!c->used || !c->sa)
@@ -971,6 +968,10 @@ int ctl_conn_start(struct ctl_daemon *d, const char *name, const struct prof_pro
 	c->error = IKE_ERR_NONE;
 	c->ever_connected = false;
 	c->have_assigned = false;
+	c->no_reconnect = false;
+	c->reasserting = false;
+	c->rx_spi = 0;
+	c->rx_packets = 0;
 	err_clear(&c->last_error);
 	if ((rc = prof_copy(&c->prof, p)) < 0) {
 		err_set(e, rc, "out of memory");
@@ -1024,6 +1025,8 @@ fail:
 
 int ctl_conn_stop(struct ctl_daemon *d, struct ctl_conn *c)
 {
+	if (ctl_life_user_stop(d, c))
+		return 0;
 	if (!c->sa)
 		return -ENOTCONN;
 	ike_disconnect(c->sa, clock_mono_ms());

@@ -185,23 +185,19 @@ struct ctl_conn {
 	bool ever_connected;
 	uint64_t started_ms, connected_ms;
 	uint32_t reqid;
-	/* The last SPI the kernel reserved for us: a larval SA until the
-	 * Child SA fills it.  A full teardown removes it, so an attempt that
-	 * fails after the allocation (AUTHENTICATION_FAILED, NO_PROPOSAL_CHOSEN)
-	 * leaves nothing for net.core.xfrm_acq_expires seconds. */
-	bool has_larval;
-	struct xfrm_sa_id larval;
-	/* The installed Child SA's negotiated choices (no keys), for status. */
-	struct ctl_child_rec {
-		uint16_t encr_id, encr_key_bits, integ_id;   /* IANA numbers; 0 = none */
-		bool encap;
-		uint32_t soft_lifetime_s;
-	} child;
 	struct sockaddr_storage local, remote;
 	int ifindex;                      /* interface toward the server */
 	struct ike_act_config assigned;   /* the server's CFG_REPLY */
 	bool have_assigned;
 	struct ctl_installed inst;
+	/* Lifecycle (ctl/lifecycle.c): reconnecting after an unplanned loss,
+	 * and the inbound SA's counters for liveness checks. */
+	bool reasserting, no_reconnect;
+	uint64_t reconnect_at_ms;
+	uint32_t backoff_ms;
+	unsigned reconnects;
+	uint32_t rx_spi;
+	uint64_t rx_packets;
 };
 
 /* Socket slots: [v4 500, v4 4500, v6 500, v6 4500]. */

@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
+
+#include <stdio.h>
 
 static void record(struct ctl_installed *in, uint32_t spi, const struct sockaddr_storage *dst)
 {
@@ -87,4 +90,154 @@ void ctl_life_remove_old(struct ctl_daemon *d, struct ctl_conn *c,
 	log_msg(LOG_INFO, c->name, "removed the replaced CHILD SA (SPIs in %08x out %08x)",
 		r->spi_in, r->spi_out);
 	ctl_state_save(c->name, &c->inst);
+}
+
+/* --- reconnecting ------------------------------------------------------ */
+
+#define LIFE_BACKOFF_FIRST_MS 1000
+#define LIFE_BACKOFF_MAX_MS   30000
+
+static bool unplanned(enum ike_error e)
+{
+	switch (e) {
+	case IKE_ERR_SERVER_DEAD:
+	case IKE_ERR_SERVER_NOT_RESPONDING:
+	case IKE_ERR_PROTOCOL_ERROR:
+		return true;
+	default:
+		/* Authentication, proposals, configuration: trying again
+		 * gives the same answer.  A server that DELETEs the IKE SA
+		 * (serverDisconnected) ended it on purpose, as Apple's client
+		 * takes it: no reconnect. */
+		return false;
+	}
+}
+
+bool ctl_life_on_finished(struct ctl_daemon *d, struct ctl_conn *c)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (d->stopping || c->no_reconnect || !unplanned(c->error) ||
+	    (!c->ever_connected && !c->reasserting))
+		return false;
+	if (c->ever_connected || !c->backoff_ms)
+		c->backoff_ms = LIFE_BACKOFF_FIRST_MS;
+	else if (c->backoff_ms < LIFE_BACKOFF_MAX_MS)
+		c->backoff_ms = c->backoff_ms * 2 > LIFE_BACKOFF_MAX_MS ? LIFE_BACKOFF_MAX_MS
+									: c->backoff_ms * 2;
+	c->reasserting = true;
+	c->reconnect_at_ms = now + c->backoff_ms;
+	log_msg(LOG_NOTICE, c->name, "reasserting: reconnecting in %u ms (%s)", c->backoff_ms,
+		c->last_error.msg[0] ? c->last_error.msg : ike_error_name(c->error));
+	if (d->on_status)
+		d->on_status(d, c);
+	return true;
+}
+
+static void reconnect(struct ctl_daemon *d, struct ctl_conn *c)
+{
+	struct prof_profile p;
+	struct pvpn_err e = { 0 };
+	uint32_t backoff = c->backoff_ms;
+	unsigned n = c->reconnects + 1;
+	char name[sizeof(c->name)];
+
+	prof_init(&p);
+	snprintf(name, sizeof(name), "%s", c->name);
+	if (prof_copy(&p, &c->prof) < 0) {
+		prof_free(&p);
+		c->reconnect_at_ms = clock_mono_ms() + LIFE_BACKOFF_MAX_MS;
+		return;
+	}
+	log_msg(LOG_NOTICE, name, "reconnecting (attempt %u)", n);
+	int rc = ctl_conn_start(d, name, &p, NULL, &e);
+	prof_free(&p);
+	c->reconnects = n;
+	c->backoff_ms = backoff;
+	if (rc < 0) {
+		/* Not even a packet went out (no route to the server, ...):
+		 * try again later. */
+		c->reasserting = true;
+		c->backoff_ms = backoff * 2 > LIFE_BACKOFF_MAX_MS ? LIFE_BACKOFF_MAX_MS : backoff * 2;
+		c->reconnect_at_ms = clock_mono_ms() + c->backoff_ms;
+		log_msg(LOG_WARNING, name, "reconnecting failed: %s; again in %u ms", e.msg,
+			c->backoff_ms);
+		return;
+	}
+	/* Still reasserting until the new IKE SA is up. */
+	c->reasserting = true;
+	c->reconnect_at_ms = 0;
+}
+
+/* Feed the inbound SA's packet counter to the engine: ESP from the peer
+ * means it is alive (RFC 7296 §2.4), so no liveness check is needed. */
+static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
+{
+	struct xfrm_sa_counters k;
+	struct xfrm_sa_id id;
+	struct pvpn_err e = { 0 };
+	uint32_t in, out;
+
+	if (ike_child_spis(c->sa, &in, &out) < 0)
+		return;
+	memset(&id, 0, sizeof(id));
+	id.spi = in;
+	id.proto = IPPROTO_ESP;
+	ctl_sockaddr_to_xfrm(&c->local, &id.dst);
+	if (xfrm_sa_counters(d->xh, &id, &k, &e) < 0)
+		return;
+	if (in != c->rx_spi) {
+		/* A new pair (rekey): any packet on it is news. */
+		c->rx_spi = in;
+		if (k.packets)
+			ike_peer_traffic(c->sa, now);
+	} else if (k.packets > c->rx_packets) {
+		ike_peer_traffic(c->sa, now);
+	}
+	c->rx_packets = k.packets;
+}
+
+void ctl_life_timer(struct ctl_daemon *d, uint64_t now_ms)
+{
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+		struct ctl_conn *c = &d->conns[i];
+		if (!c->used)
+			continue;
+		if (c->sa) {
+			uint64_t t = ike_next_deadline(c->sa);
+			if (t && t <= now_ms && c->status == IKE_STATUS_CONNECTED)
+				poll_traffic(d, c, now_ms);
+			continue;
+		}
+		if (c->reasserting && !d->stopping && c->reconnect_at_ms &&
+		    now_ms >= c->reconnect_at_ms)
+			reconnect(d, c);
+	}
+}
+
+uint64_t ctl_life_deadline(const struct ctl_daemon *d)
+{
+	uint64_t next = 0;
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+		const struct ctl_conn *c = &d->conns[i];
+		if (c->used && !c->sa && c->reasserting && c->reconnect_at_ms &&
+		    (!next || c->reconnect_at_ms < next))
+			next = c->reconnect_at_ms;
+	}
+	return next;
+}
+
+bool ctl_life_user_stop(struct ctl_daemon *d, struct ctl_conn *c)
+{
+	bool waiting = !c->sa && c->reasserting;
+	c->no_reconnect = true;
+	c->reasserting = false;
+	c->reconnect_at_ms = 0;
+	if (waiting) {
+		log_msg(LOG_NOTICE, c->name, "reconnect cancelled");
+		c->status = IKE_STATUS_DISCONNECTED;
+		if (d->on_status)
+			d->on_status(d, c);
+	}
+	return waiting;
 }

@@ -15,4 +15,19 @@ int ctl_life_install_rekeyed(struct ctl_daemon *d, struct ctl_conn *c,
 void ctl_life_remove_old(struct ctl_daemon *d, struct ctl_conn *c,
 			 const struct ike_act_remove_child *r);
 
+/* Reconnecting after an unplanned loss (RFC 7296 §2.4 dead peer, the
+ * server's DELETE, a restarted server, a network failure): called by
+ * conn_finished once the old state is gone.  true = a reconnect is
+ * scheduled with backoff (status reasserting); the connection stays. */
+bool ctl_life_on_finished(struct ctl_daemon *d, struct ctl_conn *c);
+/* From the timer, before the engines' deadlines run: reconnects that are
+ * due, and inbound ESP counters fed to engines whose liveness check is due
+ * (a check only when the peer sent nothing). */
+void ctl_life_timer(struct ctl_daemon *d, uint64_t now_ms);
+/* The earliest reconnect due; 0 = none. */
+uint64_t ctl_life_deadline(const struct ctl_daemon *d);
+/* The user stopped c: no reconnect.  true when c was only waiting to
+ * reconnect (nothing to send; it is now disconnected). */
+bool ctl_life_user_stop(struct ctl_daemon *d, struct ctl_conn *c);
+
 #endif

@@ -252,6 +252,13 @@ int ike_child_expired(struct ike_sa *sa, uint32_t spi, bool hard, uint64_t now_m
  * started or already under way, -ENOTCONN when not established. */
 int ike_rekey_child(struct ike_sa *sa, uint64_t now_ms);
 
+/* ESP from the peer arrived since the last call (the daemon reads the
+ * inbound SA's counters): the peer is alive, so the next liveness check
+ * waits a whole dpd_interval_ms from now (RFC 7296 §2.4). */
+void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms);
+/* The current Child SA pair's SPIs (host order); -ENOTCONN when none. */
+int ike_child_spis(const struct ike_sa *sa, uint32_t *spi_in, uint32_t *spi_out);
+
 /* Earliest time (same clock as now_ms) ike_tick wants to run; 0 = none. */
 uint64_t ike_next_deadline(const struct ike_sa *sa);
 

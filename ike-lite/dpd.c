@@ -1,0 +1,25 @@
+/* dpd.c — liveness (RFC 7296 §2.4): the daemon tells the engine when ESP
+ * from the peer arrived (it reads the inbound SA's counters), so a liveness
+ * check goes out only after DeadPeerDetectionRate without any traffic from
+ * the peer, IKE or ESP. */
+#include <errno.h>
+
+#include "ike-lite/engine_internal.h"
+
+int ike_child_spis(const struct ike_sa *sa, uint32_t *spi_in, uint32_t *spi_out)
+{
+	if (!sa->child_up || sa->state == ST_CLOSED)
+		return -ENOTCONN;
+	*spi_in = sa->spi_in;
+	*spi_out = sa->spi_out;
+	return 0;
+}
+
+void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms)
+{
+	eng_enter(sa);
+	/* §2.4: "only if no cryptographically protected messages (IKE or
+	 * ESP) have been received" since the last check is one needed. */
+	if (sa->state == ST_ESTABLISHED && now_ms > sa->last_rx_ms)
+		sa->last_rx_ms = now_ms;
+}
