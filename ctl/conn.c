@@ -535,6 +535,11 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 		conn_finished(d, c);
 }
 
+void ctl_conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
+{
+	conn_drain(d, c);
+}
+
 static void rearm_timer(struct ctl_daemon *d)
 {
 	uint64_t next = 0;
@@ -970,8 +975,9 @@ int ctl_conn_start(struct ctl_daemon *d, const char *name, const struct prof_pro
 	c->have_assigned = false;
 	c->no_reconnect = false;
 	c->reasserting = false;
-	c->rx_spi = 0;
-	c->rx_packets = 0;
+	c->rx_spi = c->tx_spi = 0;
+	c->rx_packets = c->tx_packets = 0;
+	c->rx_moved_ms = c->poll_ms = 0;
 	err_clear(&c->last_error);
 	if ((rc = prof_copy(&c->prof, p)) < 0) {
 		err_set(e, rc, "out of memory");

@@ -198,6 +198,9 @@ struct ctl_conn {
 	unsigned reconnects;
 	uint32_t rx_spi;
 	uint64_t rx_packets;
+	uint32_t tx_spi;
+	uint64_t tx_packets;
+	uint64_t rx_moved_ms, poll_ms;    /* last inbound ESP seen; last counter poll */
 };
 
 /* Socket slots: [v4 500, v4 4500, v6 500, v6 4500]. */

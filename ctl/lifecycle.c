@@ -169,32 +169,64 @@ static void reconnect(struct ctl_daemon *d, struct ctl_conn *c)
 	c->reconnect_at_ms = 0;
 }
 
-/* Feed the inbound SA's packet counter to the engine: ESP from the peer
- * means it is alive (RFC 7296 §2.4), so no liveness check is needed. */
-static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
+#define LIFE_POLL_MS       5000   /* counters read this often while up */
+#define LIFE_SILENT_MS    10000   /* ESP out, nothing in: check liveness */
+
+static int read_packets(struct ctl_daemon *d, uint32_t spi, const struct sockaddr_storage *dst,
+			uint64_t *packets)
 {
 	struct xfrm_sa_counters k;
 	struct xfrm_sa_id id;
 	struct pvpn_err e = { 0 };
-	uint32_t in, out;
+	int rc;
 
-	if (ike_child_spis(c->sa, &in, &out) < 0)
-		return;
 	memset(&id, 0, sizeof(id));
-	id.spi = in;
+	id.spi = spi;
 	id.proto = IPPROTO_ESP;
-	ctl_sockaddr_to_xfrm(&c->local, &id.dst);
-	if (xfrm_sa_counters(d->xh, &id, &k, &e) < 0)
+	ctl_sockaddr_to_xfrm(dst, &id.dst);
+	if ((rc = xfrm_sa_counters(d->xh, &id, &k, &e)) < 0)
+		return rc;
+	*packets = k.packets;
+	return 0;
+}
+
+/* Feed the inbound SA's packet counter to the engine: ESP from the peer
+ * means it is alive (RFC 7296 §2.4), so no liveness check is needed.  And
+ * the other way round: ESP going out with nothing coming back for
+ * LIFE_SILENT_MS (a restarted server drops our packets) asks for a check
+ * at once instead of after DeadPeerDetectionRate. */
+static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
+{
+	uint32_t in, out;
+	uint64_t rx = 0, tx = 0;
+	bool rx_new, tx_new;
+
+	c->poll_ms = now;
+	if (ike_child_spis(c->sa, &in, &out) < 0 || read_packets(d, in, &c->local, &rx) < 0)
 		return;
-	if (in != c->rx_spi) {
-		/* A new pair (rekey): any packet on it is news. */
-		c->rx_spi = in;
-		if (k.packets)
-			ike_peer_traffic(c->sa, now);
-	} else if (k.packets > c->rx_packets) {
+	if (read_packets(d, out, &c->remote, &tx) < 0)
+		tx = 0;
+	/* A new pair (rekey): any packet on it is news. */
+	rx_new = in != c->rx_spi ? rx > 0 : rx > c->rx_packets;
+	tx_new = out != c->tx_spi ? tx > 0 : tx > c->tx_packets;
+	c->rx_spi = in;
+	c->tx_spi = out;
+	c->rx_packets = rx;
+	c->tx_packets = tx;
+	if (!c->rx_moved_ms)
+		c->rx_moved_ms = now;
+	if (rx_new) {
+		c->rx_moved_ms = now;
 		ike_peer_traffic(c->sa, now);
+		return;
 	}
-	c->rx_packets = k.packets;
+	if (tx_new && c->prof.dpd_rate != PROF_DPD_NONE && now - c->rx_moved_ms >= LIFE_SILENT_MS) {
+		log_msg(LOG_INFO, c->name, "ESP goes out but nothing came back for %llu s: "
+			"checking that the server is alive",
+			(unsigned long long)((now - c->rx_moved_ms) / 1000));
+		c->rx_moved_ms = now;   /* once per silent stretch */
+		ike_check_liveness(c->sa, now);
+	}
 }
 
 void ctl_life_timer(struct ctl_daemon *d, uint64_t now_ms)
@@ -205,8 +237,11 @@ void ctl_life_timer(struct ctl_daemon *d, uint64_t now_ms)
 			continue;
 		if (c->sa) {
 			uint64_t t = ike_next_deadline(c->sa);
-			if (t && t <= now_ms && c->status == IKE_STATUS_CONNECTED)
+			if (c->status == IKE_STATUS_CONNECTED &&
+			    ((t && t <= now_ms) || now_ms >= c->poll_ms + LIFE_POLL_MS)) {
 				poll_traffic(d, c, now_ms);
+				ctl_conn_drain(d, c);
+			}
 			continue;
 		}
 		if (c->reasserting && !d->stopping && c->reconnect_at_ms &&
@@ -220,9 +255,15 @@ uint64_t ctl_life_deadline(const struct ctl_daemon *d)
 	uint64_t next = 0;
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
 		const struct ctl_conn *c = &d->conns[i];
-		if (c->used && !c->sa && c->reasserting && c->reconnect_at_ms &&
-		    (!next || c->reconnect_at_ms < next))
-			next = c->reconnect_at_ms;
+		uint64_t t = 0;
+		if (!c->used)
+			continue;
+		if (!c->sa && c->reasserting && c->reconnect_at_ms)
+			t = c->reconnect_at_ms;
+		else if (c->sa && c->status == IKE_STATUS_CONNECTED)
+			t = c->poll_ms + LIFE_POLL_MS;
+		if (t && (!next || t < next))
+			next = t;
 	}
 	return next;
 }

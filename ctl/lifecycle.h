@@ -30,4 +30,7 @@ uint64_t ctl_life_deadline(const struct ctl_daemon *d);
  * reconnect (nothing to send; it is now disconnected). */
 bool ctl_life_user_stop(struct ctl_daemon *d, struct ctl_conn *c);
 
+/* conn.c: drain an engine's queued actions (after calling into it). */
+void ctl_conn_drain(struct ctl_daemon *d, struct ctl_conn *c);
+
 #endif

@@ -23,3 +23,15 @@ void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms)
 	if (sa->state == ST_ESTABLISHED && now_ms > sa->last_rx_ms)
 		sa->last_rx_ms = now_ms;
 }
+
+int ike_check_liveness(struct ike_sa *sa, uint64_t now_ms)
+{
+	eng_enter(sa);
+	if (sa->state != ST_ESTABLISHED)
+		return -ENOTCONN;
+	if (sa->req.kind == REQ_DPD)
+		return 0;
+	if (sa->req.kind != REQ_NONE || sa->delete_pending)
+		return -EBUSY;   /* another exchange shows soon enough */
+	return eng_send_info_request(sa, REQ_DPD, now_ms);
+}

@@ -256,6 +256,9 @@ int ike_rekey_child(struct ike_sa *sa, uint64_t now_ms);
  * inbound SA's counters): the peer is alive, so the next liveness check
  * waits a whole dpd_interval_ms from now (RFC 7296 §2.4). */
 void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms);
+/* Send a liveness check now (RFC 7296 §2.4), e.g. when ESP goes out but
+ * nothing comes back.  0 when sent or one is already outstanding. */
+int ike_check_liveness(struct ike_sa *sa, uint64_t now_ms);
 /* The current Child SA pair's SPIs (host order); -ENOTCONN when none. */
 int ike_child_spis(const struct ike_sa *sa, uint32_t *spi_in, uint32_t *spi_out);
 

@@ -270,6 +270,30 @@ static void dead_peer_after_budget(void **state)
 	h_free(&t);
 }
 
+static void liveness_check_on_demand(void **state)
+{
+	struct h t;
+	(void)state;
+	h_init(&t, false);
+	t.cfg.dpd_interval_ms = 60000;
+	connect_ok(&t);
+	t.deliver = false;
+	assert_int_equal(ike_check_liveness(t.sa, t.now), 0);
+	pump(&t);
+	assert_int_equal(count_exch(&t, 0, IKE_INFORMATIONAL), 1);
+	/* One at a time (§2.3): a second call adds nothing. */
+	assert_int_equal(ike_check_liveness(t.sa, t.now), 0);
+	pump(&t);
+	assert_int_equal(count_exch(&t, 0, IKE_INFORMATIONAL), 1);
+	/* Unanswered: the server is dead within the retransmission budget,
+	 * long before the 60 s rate. */
+	run_until(&t, 45000);
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_DISCONNECTED);
+	assert_int_equal(t.st[(t.n_st - 1) % MAX_REC].error, IKE_ERR_SERVER_DEAD);
+	assert_int_equal(ike_check_liveness(t.sa, t.now), -ENOTCONN);
+	h_free(&t);
+}
+
 static void traffic_ignored_when_not_up(void **state)
 {
 	struct h t;
@@ -291,6 +315,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dpd_only_when_quiet),
 		cmocka_unit_test(dead_peer_after_budget),
+		cmocka_unit_test(liveness_check_on_demand),
 		cmocka_unit_test(traffic_ignored_when_not_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
