@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
@@ -458,6 +459,25 @@ static void own_credentials(void **state)
 	OPENSSL_free(dk);
 	assert_int_equal(ike_certs_load(&mine, &cfg, &e), 0);
 	ike_certs_free(&mine);
+	/* PKCS#12 without a password, named as both files. */
+	{
+		STACK_OF(X509) *cas = sk_X509_new_null();
+		sk_X509_push(cas, inter);
+		PKCS12 *p12 = PKCS12_create("", "client", k_srv, c, cas, 0, 0, 0, 0, 0);
+		assert_non_null(p12);
+		uint8_t *pd = NULL;
+		int pl = i2d_PKCS12(p12, &pd);
+		assert_true(pl > 0);
+		assert_int_equal(secret_set(&cfg.cert, pd, (size_t)pl), 0);
+		assert_int_equal(secret_set(&cfg.key, pd, (size_t)pl), 0);
+		assert_int_equal(ike_certs_load(&mine, &cfg, &e), 0);
+		assert_int_equal(mine.n_own, 2);
+		assert_int_equal(EVP_PKEY_eq(mine.key, k_srv), 1);
+		ike_certs_free(&mine);
+		OPENSSL_free(pd);
+		PKCS12_free(p12);
+		sk_X509_free(cas);
+	}
 	/* Garbage everywhere. */
 	assert_int_equal(secret_set(&cfg.cert, "not a certificate", 17), 0);
 	assert_int_equal(ike_certs_load(&mine, &cfg, &e), -EINVAL);
