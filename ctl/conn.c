@@ -112,6 +112,11 @@ static void inst_teardown(struct ctl_daemon *d, struct ctl_conn *c)
 		if (xfrm_sa_delete(d->xh, &in->sas[i], &e) < 0 && e.code != -ESRCH &&
 		    e.code != -ENOENT)
 			CLOG(c, LOG_WARNING, "removing an SA: %s", e.msg);
+	/* Already gone when it was filled and deleted above: then ESRCH. */
+	if (c->has_larval && xfrm_sa_delete(d->xh, &c->larval, &e) == 0)
+		CLOG(c, LOG_DEBUG, "removed the unused larval SA %08x", c->larval.spi);
+	c->has_larval = false;
+	c->child = (struct ctl_child_rec){ 0 };
 	if (n_rt || n_ad)
 		ctl_state_forget(c->name);
 	if (n_sa || n_pol || n_rt || n_ad)
@@ -341,6 +346,11 @@ static int install_child(struct ctl_daemon *d, struct ctl_conn *c, const struct 
 
 	const struct ctl_esp_encr *en = ctl_esp_encr_lookup(ch->encr_id);
 	const struct ctl_esp_integ *ig = ctl_esp_integ_lookup(ch->integ_id);
+	c->child = (struct ctl_child_rec){
+		.encr_id = ch->encr_id, .encr_key_bits = ch->encr_key_bits,
+		.integ_id = ch->integ_id, .encap = ch->encap,
+		.soft_lifetime_s = ch->soft_lifetime_s,
+	};
 	CLOG(c, LOG_NOTICE, "CHILD SA installed: SPIs in %08x out %08x, %s%s%s%s", ch->spi_in,
 	     ch->spi_out, en ? en->kernel : "?", en && !en->aead && ig ? " + " : "",
 	     en && !en->aead && ig ? ig->kernel : "",
@@ -493,6 +503,9 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 				spi = 0;
 			} else {
 				CLOG(c, LOG_DEBUG, "kernel reserved inbound SPI %08x", spi);
+				c->has_larval = true;
+				c->larval = (struct xfrm_sa_id){ .spi = spi, .proto = IPPROTO_ESP,
+								 .dst = dst };
 			}
 			ike_spi_allocated(c->sa, spi, clock_mono_ms());
 			break;

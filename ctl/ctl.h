@@ -185,6 +185,18 @@ struct ctl_conn {
 	bool ever_connected;
 	uint64_t started_ms, connected_ms;
 	uint32_t reqid;
+	/* The last SPI the kernel reserved for us: a larval SA until the
+	 * Child SA fills it.  A full teardown removes it, so an attempt that
+	 * fails after the allocation (AUTHENTICATION_FAILED, NO_PROPOSAL_CHOSEN)
+	 * leaves nothing for net.core.xfrm_acq_expires seconds. */
+	bool has_larval;
+	struct xfrm_sa_id larval;
+	/* The installed Child SA's negotiated choices (no keys), for status. */
+	struct ctl_child_rec {
+		uint16_t encr_id, encr_key_bits, integ_id;   /* IANA numbers; 0 = none */
+		bool encap;
+		uint32_t soft_lifetime_s;
+	} child;
 	struct sockaddr_storage local, remote;
 	int ifindex;                      /* interface toward the server */
 	struct ike_act_config assigned;   /* the server's CFG_REPLY */

@@ -56,19 +56,24 @@ static void add_unique(char list[][CTL_ADDR_STR], uint8_t *n, const char *s)
 		snprintf(list[(*n)++], CTL_ADDR_STR, "%s", s);
 }
 
-/* The Child SA's algorithms: the negotiated choice is not kept by the
- * connection manager, but with a single Child proposal it is that one. */
+/* The Child SA's negotiated algorithms as the kernel names them (what
+ * `ip xfrm state` prints); the profile's only proposal before the first
+ * install was recorded. */
 static void child_algs(const struct ctl_conn *c, struct ctl_child_info *ch)
 {
-	if (c->prof.n_child_proposals != 1)
-		return;
-	const struct prof_proposal *p = &c->prof.child_proposals[0];
-	const struct ctl_esp_encr *en = ctl_esp_encr_lookup(p->encr);
+	uint16_t encr = c->child.encr_id, bits = c->child.encr_key_bits, integ = c->child.integ_id;
+	if (!encr && c->prof.n_child_proposals == 1) {
+		encr = c->prof.child_proposals[0].encr;
+		bits = c->prof.child_proposals[0].encr_keybits;
+		integ = c->prof.child_proposals[0].integ;
+	}
+	const struct ctl_esp_encr *en = ctl_esp_encr_lookup(encr);
 	if (en)
 		snprintf(ch->encr, sizeof(ch->encr), "%s", en->kernel);
-	ch->keybits = p->encr_keybits;
+	ch->keybits = bits;
+	ch->encap = c->child.encap;
 	if (en && !en->aead) {
-		const struct ctl_esp_integ *ig = ctl_esp_integ_lookup(p->integ);
+		const struct ctl_esp_integ *ig = ctl_esp_integ_lookup(integ);
 		if (ig)
 			snprintf(ch->integ, sizeof(ch->integ), "%s", ig->kernel);
 	}
@@ -130,11 +135,10 @@ void ctl_status_collect(struct ctl_daemon *d, const struct ctl_conn *c, uint64_t
 		ch->bytes_out = cout.bytes;
 		ch->packets_out = cout.packets;
 		ch->added = cin.add_time ? cin.add_time : cout.add_time;
-		/* The engine asks for the soft lifetime at 90% of ChildLifetime
-		 * (ike-lite exchange_auth.c); that is when the rekey starts. */
-		uint32_t life = c->prof.child_lifetime_s;
-		if (ch->added && life) {
-			uint64_t at = ch->added + life - life / 10;
+		/* The SA's soft lifetime is when the rekey starts. */
+		uint32_t soft = c->child.soft_lifetime_s;
+		if (ch->added && soft) {
+			uint64_t at = ch->added + soft;
 			ch->has_rekey = true;
 			ch->rekey_s = at > now_wall ? at - now_wall : 0;
 		}
