@@ -25,6 +25,7 @@ struct eng_auth {
 	struct ike_eap eap;
 	bool eap_on;
 	int phase;
+	unsigned eap_rounds;
 	bool server_ok;                         /* the server's AUTH verified */
 	uint8_t idb[4 + IKE_CFG_MAX_ID_LEN];    /* our ID body (for the MSK AUTH) */
 	size_t idlen;
@@ -341,6 +342,12 @@ int eng_auth_eap(struct ike_sa *sa, const struct ike_message *in, uint64_t now_m
 	if (!p) {
 		fail(sa, IKE_ERR_PROTOCOL_ERROR, "IKE_AUTH response without EAP while EAP is "
 		     "going on");
+		return 0;
+	}
+	/* A server that never ends the conversation (Notifications forever)
+	 * must not keep us here: MSCHAPv2 needs 3 or 4 rounds. */
+	if (++a->eap_rounds > 16) {
+		fail(sa, IKE_ERR_PROTOCOL_ERROR, "the server's EAP conversation does not end");
 		return 0;
 	}
 	rc = ike_eap_step(&a->eap, p->body, p->body_len, sa->rnd, out, sizeof(out), &out_len, &err);

@@ -109,6 +109,18 @@ static void parse_failure(const uint8_t *p, size_t len, char *msg, size_t cap)
 	}
 }
 
+/* RFC 2759 §8.2: the challenge hash takes the user name without its
+ * domain prefix (DOMAIN, backslash); Name and EAP-Identity carry it whole. */
+static const char *hash_user(const struct ike_eap *eap, size_t *len)
+{
+	const char *u = eap->user;
+	for (size_t i = 0; i < eap->user_len; i++)
+		if (eap->user[i] == '\\')
+			u = eap->user + i + 1;
+	*len = eap->user_len - (size_t)(u - eap->user);
+	return u;
+}
+
 static int on_challenge(struct ike_eap *eap, uint8_t id, struct reader *r, ike_rand_fn rnd,
 			uint8_t *out, size_t cap, size_t *out_len, struct pvpn_err *e)
 {
@@ -133,8 +145,10 @@ static int on_challenge(struct ike_eap *eap, uint8_t id, struct reader *r, ike_r
 		return err_set(e, rc, "EAP response does not fit");
 	memcpy(eap->auth_challenge, chal, 16);
 	rnd(eap->peer_challenge, 16);
-	if ((rc = ike_mschap_nt_response(eap->auth_challenge, eap->peer_challenge, eap->user,
-					 eap->user_len, eap->password.data, eap->password.len,
+	size_t hl;
+	const char *hu = hash_user(eap, &hl);
+	if ((rc = ike_mschap_nt_response(eap->auth_challenge, eap->peer_challenge, hu,
+					 hl, eap->password.data, eap->password.len,
 					 eap->nt_response)) < 0)
 		return err_set(e, rc, "the password cannot be used with MSCHAPv2 (only ASCII)");
 	uint8_t *p = out + 4;
@@ -164,6 +178,8 @@ static int on_success_req(struct ike_eap *eap, uint8_t id, struct reader *r,
 	const uint8_t *msg;
 	char want[43];
 	uint8_t msk[64];
+	size_t hl;
+	const char *hu = hash_user(eap, &hl);
 	int rc;
 
 	if (!rd_ok(r) || (size_t)ms_len != rest + 4)
@@ -175,7 +191,7 @@ static int on_success_req(struct ike_eap *eap, uint8_t id, struct reader *r,
 		return err_set(e, -EBADMSG, "EAP-MSCHAPv2 success message is malformed");
 	if ((rc = ike_mschap_authenticator_response(eap->password.data, eap->password.len,
 						    eap->nt_response, eap->peer_challenge,
-						    eap->auth_challenge, eap->user, eap->user_len,
+						    eap->auth_challenge, hu, hl,
 						    want)) < 0)
 		return err_set(e, rc, "computing the authenticator response failed");
 	/* Hex case is not specified strongly; compare case-insensitively

@@ -115,6 +115,7 @@ enum srv_mode {
 	SRV_EAP_BAD_AUTHENTICATOR, /* MSCHAPv2 success with a wrong S= */
 	SRV_EAP_WRONG_PASSWORD,    /* MSCHAPv2 failure E=691 */
 	SRV_EAP_BAD_MSK_AUTH,      /* the final AUTH is wrong */
+	SRV_EAP_ENDLESS,           /* EAP Notifications that never end */
 };
 
 struct h {
@@ -315,6 +316,10 @@ static int handle_auth(struct h *t, uint8_t *msg, size_t len, uint8_t **out, siz
 				child_part(t, &b);
 			}
 		}
+	} else if (t->mode == SRV_EAP_ENDLESS) {
+		const uint8_t note[6] = { IKE_EAP_REQUEST, (uint8_t)t->n_auth_req, 0, 6,
+					  IKE_EAP_NOTIFICATION, '!' };
+		eap_payload(&b, note, sizeof(note));
 	} else if (t->cfg.auth == IKE_CRED_EAP && !t->eap_success_sent && t->pc[0] == 0 && !t->saw_eap_nt) {
 		/* The MSCHAPv2 Response. */
 		p = ike_message_find(in, IKE_PT_EAP, NULL);
@@ -392,7 +397,7 @@ static void run(struct h *t)
 {
 	struct ike_action a;
 	ike_connect(t->sa, t->now);
-	for (int guard = 0; guard < 50; guard++) {
+	for (int guard = 0; guard < 200; guard++) {
 		bool moved = false;
 		while (ike_next_action(t->sa, &a)) {
 			moved = true;
@@ -558,6 +563,8 @@ static void eap_failures(void **state)
 	assert_false(t->eap_success_sent);
 	t = fail_case(IKE_CRED_EAP, SRV_EAP_BAD_MSK_AUTH, IKE_ERR_AUTHENTICATION_FAILED);
 	assert_true(t->msk_auth_ok);   /* ours was right; the server's was not */
+	t = fail_case(IKE_CRED_EAP, SRV_EAP_ENDLESS, IKE_ERR_PROTOCOL_ERROR);
+	assert_true(t->n_auth_req > 3 && t->n_auth_req < 20);
 }
 
 static void config_checks(void **state)

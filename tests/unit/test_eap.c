@@ -373,6 +373,29 @@ static void nak_and_notification(void **state)
 	assert_non_null(strstr(eap.fail_msg, "rejected"));
 }
 
+static void domain_prefix_not_hashed(void **state)
+{
+	(void)state;
+	/* RFC 2759 §8.2: "CORP\\User" hashes as "User" (so the RFC's NT-Response
+	 * comes out) but is sent whole in the Name field. */
+	struct secret pw = { 0 };
+	struct ike_eap d;
+	uint8_t p[128];
+	assert_int_equal(secret_set(&pw, PASSWORD, 10), 0);
+	assert_int_equal(ike_eap_init(&d, "CORP\\User", &pw), 0);
+	secret_free(&pw);
+	size_t n = challenge(p, 2, 7);
+	assert_int_equal(ike_eap_step(&d, p, n, fixed_rand, out, sizeof(out), &out_len, &err),
+			 IKE_EAP_CONTINUE);
+	assert_hex(out + 34, 24, NT_RESP);
+	assert_memory_equal(out + 59, "CORP\\User", 9);
+	n = success_req(p, 3, 7, AUTH_RESP);
+	assert_int_equal(ike_eap_step(&d, p, n, fixed_rand, out, sizeof(out), &out_len, &err),
+			 IKE_EAP_CONTINUE);
+	assert_true(d.authenticated);
+	ike_eap_free(&d);
+}
+
 static void msk_auth_is_prf_of_msk(void **state)
 {
 	(void)state;
@@ -413,6 +436,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failure_messages_without_underflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostile_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(nak_and_notification, setup, teardown),
+		cmocka_unit_test(domain_prefix_not_hashed),
 		cmocka_unit_test(msk_auth_is_prf_of_msk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
