@@ -213,6 +213,7 @@ struct ctl_conn {
 	uint32_t tx_spi;
 	uint64_t tx_packets;
 	uint64_t rx_moved_ms, poll_ms;    /* last inbound ESP seen; last counter poll */
+	bool path_changed;                /* reconnect from the new address */
 };
 
 /* Socket slots: [v4 500, v4 4500, v6 500, v6 4500]. */

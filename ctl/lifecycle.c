@@ -8,6 +8,9 @@
 #include "lib/log.h"
 
 #include <stdio.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 static void record(struct ctl_installed *in, uint32_t spi, const struct sockaddr_storage *dst)
 {
@@ -117,8 +120,22 @@ bool ctl_life_on_finished(struct ctl_daemon *d, struct ctl_conn *c)
 {
 	uint64_t now = clock_mono_ms();
 
-	if (d->stopping || c->no_reconnect || !unplanned(c->error) ||
-	    (!c->ever_connected && !c->reasserting))
+	bool moved = c->path_changed;
+	c->path_changed = false;
+	if (d->stopping || c->no_reconnect)
+		return false;
+	if (moved) {
+		/* A new local address: connect again from it at once. */
+		c->backoff_ms = 0;
+		c->reasserting = true;
+		c->reconnect_at_ms = now;
+		log_msg(LOG_NOTICE, c->name, "reasserting: the path to the server changed; "
+			"reconnecting");
+		if (d->on_status)
+			d->on_status(d, c);
+		return true;
+	}
+	if (!unplanned(c->error) || (!c->ever_connected && !c->reasserting))
 		return false;
 	if (c->ever_connected || !c->backoff_ms)
 		c->backoff_ms = LIFE_BACKOFF_FIRST_MS;
@@ -195,6 +212,61 @@ static int read_packets(struct ctl_daemon *d, uint32_t spi, const struct sockadd
  * the other way round: ESP going out with nothing coming back for
  * LIFE_SILENT_MS (a restarted server drops our packets) asks for a check
  * at once instead of after DeadPeerDetectionRate. */
+/* The source address the kernel now picks towards the server (the same
+ * lookup as at connect time).  0, or -ENETUNREACH etc. */
+static int route_source(const struct sockaddr_storage *remote, struct sockaddr_storage *local)
+{
+	int fd = socket(remote->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t sl = sizeof(*local), rl;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	rl = remote->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (connect(fd, (const struct sockaddr *)remote, rl) < 0 ||
+	    getsockname(fd, (struct sockaddr *)local, &sl) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+/* The network changed under the tunnel (address moved, interface down,
+ * default route elsewhere): without MOBIKE, connect again (RFC 4555 would
+ * move the SAs; not implemented yet).  true when c is ending. */
+static bool check_path(struct ctl_conn *c, uint64_t now)
+{
+	struct sockaddr_storage now_local;
+	char b[64] = "none";
+	int rc = route_source(&c->remote, &now_local);
+
+	if (rc == 0 && same_addr(&now_local, &c->local))
+		return false;
+	if (rc == 0) {
+		if (now_local.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&now_local)->sin_addr, b, sizeof(b));
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&now_local)->sin6_addr, b,
+				  sizeof(b));
+	}
+	log_msg(LOG_NOTICE, c->name, "the path to the server changed (local address now %s)", b);
+	c->path_changed = true;   /* read by conn_finished while the engine ends */
+	if (ike_path_changed(c->sa, rc == 0 ? &now_local : NULL, now) > 0)
+		return true;
+	c->path_changed = false;
+	return false;
+}
+
 static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
 {
 	uint32_t in, out;
@@ -202,6 +274,8 @@ static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
 	bool rx_new, tx_new;
 
 	c->poll_ms = now;
+	if (check_path(c, now))
+		return;
 	if (ike_child_spis(c->sa, &in, &out) < 0 || read_packets(d, in, &c->local, &rx) < 0)
 		return;
 	if (read_packets(d, out, &c->remote, &tx) < 0)

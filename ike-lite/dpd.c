@@ -35,3 +35,21 @@ int ike_check_liveness(struct ike_sa *sa, uint64_t now_ms)
 		return -EBUSY;   /* another exchange shows soon enough */
 	return eng_send_info_request(sa, REQ_DPD, now_ms);
 }
+
+int ike_path_changed(struct ike_sa *sa, const struct sockaddr_storage *new_local,
+		     uint64_t now_ms)
+{
+	eng_enter(sa);
+	(void)now_ms;
+	if (sa->state == ST_IDLE || sa->state == ST_CLOSED)
+		return -ENOTCONN;
+	if (new_local && eng_same_addr(new_local, &sa->cfg.local))
+		return 0;
+	/* Without MOBIKE (RFC 4555, not implemented yet) an IKE SA cannot
+	 * move: say goodbye on the old path if it still works, and end; the
+	 * daemon connects again from the new address. */
+	if (sa->state == ST_ESTABLISHED)
+		eng_send_delete_oneshot(sa);
+	eng_close(sa, IKE_ERR_NONE, "the path to the server changed");
+	return 1;
+}

@@ -256,6 +256,13 @@ int ike_rekey_child(struct ike_sa *sa, uint64_t now_ms);
  * inbound SA's counters): the peer is alive, so the next liveness check
  * waits a whole dpd_interval_ms from now (RFC 7296 §2.4). */
 void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms);
+/* The route to the server now leaves from another local address (or none:
+ * new_local NULL).  MOBIKE (RFC 4555) is not implemented, so the IKE SA
+ * ends (DELETE on the old path, best effort; STATUS disconnected without
+ * an error) and the daemon reconnects.  1 when it ended, 0 when the
+ * address is the same, -ENOTCONN. */
+int ike_path_changed(struct ike_sa *sa, const struct sockaddr_storage *new_local,
+		     uint64_t now_ms);
 /* Send a liveness check now (RFC 7296 §2.4), e.g. when ESP goes out but
  * nothing comes back.  0 when sent or one is already outstanding. */
 int ike_check_liveness(struct ike_sa *sa, uint64_t now_ms);

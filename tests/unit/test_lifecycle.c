@@ -294,6 +294,31 @@ static void liveness_check_on_demand(void **state)
 	h_free(&t);
 }
 
+static void path_change_ends_the_sa(void **state)
+{
+	struct h t;
+	struct sockaddr_storage same, other;
+	(void)state;
+	h_init(&t, false);
+	connect_ok(&t);
+	addr4(&same, "192.0.2.1", 500);
+	addr4(&other, "198.51.100.7", 500);
+	assert_int_equal(ike_path_changed(t.sa, &same, t.now), 0);
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_CONNECTED);
+	unsigned before = t.fr.n_info;
+	assert_int_equal(ike_path_changed(t.sa, &other, t.now), 1);
+	pump(&t);
+	/* A DELETE on the old path, then a clean end (no error: the daemon
+	 * reconnects from the new address). */
+	assert_int_equal(t.fr.n_info, before + 1);
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_DISCONNECTED);
+	assert_int_equal(t.st[(t.n_st - 1) % MAX_REC].error, IKE_ERR_NONE);
+	assert_non_null(strstr(t.st[(t.n_st - 1) % MAX_REC].detail, "path"));
+	assert_true(t.n_rem >= 1);
+	assert_int_equal(ike_path_changed(t.sa, NULL, t.now), -ENOTCONN);
+	h_free(&t);
+}
+
 static void traffic_ignored_when_not_up(void **state)
 {
 	struct h t;
@@ -316,6 +341,7 @@ int main(void)
 		cmocka_unit_test(dpd_only_when_quiet),
 		cmocka_unit_test(dead_peer_after_budget),
 		cmocka_unit_test(liveness_check_on_demand),
+		cmocka_unit_test(path_change_ends_the_sa),
 		cmocka_unit_test(traffic_ignored_when_not_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
