@@ -11,6 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #define AUTH_FILE_MAX (1024 * 1024)
 
 int ctl_translate_auth(const struct prof_profile *p, struct ike_config *cfg, struct pvpn_err *e);
@@ -62,6 +66,28 @@ out:
 	return rc;
 }
 
+/* Without a LocalIdentifier, a certificate user is identified by the
+ * certificate's subject (RFC 7296 §3.5 ID_DER_ASN1_DN), which the server
+ * can always match against the certificate (RFC 4945 §3.1.5). */
+static void id_from_cert(const struct secret *pem, struct ike_id *out)
+{
+	BIO *b = BIO_new_mem_buf(pem->data, (int)pem->len);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	uint8_t *der = NULL;
+	int n = x ? i2d_X509_NAME(X509_get_subject_name(x), &der) : -1;
+
+	if (n > 0 && n <= IKE_CFG_MAX_ID_LEN) {
+		memset(out, 0, sizeof(*out));
+		out->type = 9;   /* ID_DER_ASN1_DN */
+		out->len = (uint16_t)n;
+		memcpy(out->data, der, (size_t)n);
+	}
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(b);
+	ERR_clear_error();
+}
+
 int ctl_translate_auth(const struct prof_profile *p, struct ike_config *cfg, struct pvpn_err *e)
 {
 	int rc;
@@ -76,6 +102,8 @@ int ctl_translate_auth(const struct prof_profile *p, struct ike_config *cfg, str
 			rc = read_file(p, "PrivateKeyFile", p->private_key_file, &cfg->key, e);
 		if (rc < 0)
 			return rc;
+		if (p->local_id.type == PROF_ID_NONE)
+			id_from_cert(&cfg->cert, &cfg->local_id);
 	}
 	if (p->use_eap) {
 		if (p->auth_method == PROF_AUTH_METHOD_CERTIFICATE)

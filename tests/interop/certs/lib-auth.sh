@@ -5,12 +5,14 @@
 #
 #   au_pki CA_TYPE SRV_TYPE [CLI_TYPE]   CA, server (DNS:server.pvpn.test),
 #                                        client (email:client@pvpn.test)
-#   au_server MODE [CERT]                 load the strongSwan server: MODE pubkey
+#   au_server MODE [CERT] [CLIENT_ID]     load the strongSwan server: MODE pubkey
 #                                        (client cert) or eap (EAP-MSCHAPv2); CERT
-#                                        is the server cert's name in pki (server)
+#                                        is the server cert's name in pki (server);
+#                                        CLIENT_ID the id it wants (client@pvpn.test)
 #   au_profile OUT MODE [KEY=VAL...]      pvpnd profile: MODE cert or eap; keys:
 #                                        ca=FILE remote_id=ID|none password=PW
-#                                        revocation=no|yes|strict
+#                                        revocation=no|yes|strict local_id=none
+#                                        (none: pvpnd uses the certificate's DN)
 #   au_expect_failure REGEX               pvpnd exits 1 with REGEX in its log,
 #                                        nothing installed, the server has no SA
 #   au_expect_tunnel                      up, ping, server SA, SIGTERM, clean
@@ -33,13 +35,13 @@ au_pki() {
 }
 
 au_server() {
-	local mode=$1 cert=${2:-server} remote
+	local mode=$1 cert=${2:-server} client_id=${3:-client@pvpn.test} remote
 	if [ "$mode" = eap ]; then
 		remote="auth = eap-mschapv2
 			id = $AU_EAP_USER"
 	else
 		remote="auth = pubkey
-			id = client@pvpn.test"
+			id = \"$client_id\""
 	fi
 	# swanctl loads credentials from folders next to the --file it reads.
 	local d=$IX_DIR/srv
@@ -103,12 +105,12 @@ au_profile() {
 	local out=$1 mode=$2 kv k v
 	shift 2
 	local ca=$AU_PKI/ca.crt remote_id=fqdn:server.pvpn.test password=$AU_EAP_PASSWORD
-	local revocation=no
+	local revocation=no local_id=email:client@pvpn.test
 	for kv in "$@"; do
 		k=${kv%%=*}
 		v=${kv#*=}
 		case "$k" in
-		ca | remote_id | password | revocation) printf -v "$k" '%s' "$v" ;;
+		ca | remote_id | password | revocation | local_id) printf -v "$k" '%s' "$v" ;;
 		*) ix_fail "au_profile: unknown setting '$k'" ;;
 		esac
 	done
@@ -123,7 +125,7 @@ au_profile() {
 			echo "Username = $AU_EAP_USER"
 			echo "Password = $password"
 		else
-			echo "LocalIdentifier = email:client@pvpn.test"
+			[ "$local_id" = none ] || echo "LocalIdentifier = $local_id"
 			echo "AuthenticationMethod = Certificate"
 			echo "CertificateFile = $AU_PKI/client.crt"
 			echo "PrivateKeyFile = $AU_PKI/client.key"
