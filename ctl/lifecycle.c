@@ -175,7 +175,8 @@ static void reconnect(struct ctl_daemon *d, struct ctl_conn *c)
 		/* Not even a packet went out (no route to the server, ...):
 		 * try again later. */
 		c->reasserting = true;
-		c->backoff_ms = backoff * 2 > LIFE_BACKOFF_MAX_MS ? LIFE_BACKOFF_MAX_MS : backoff * 2;
+		c->backoff_ms = !backoff ? LIFE_BACKOFF_FIRST_MS
+			      : backoff * 2 > LIFE_BACKOFF_MAX_MS ? LIFE_BACKOFF_MAX_MS : backoff * 2;
 		c->reconnect_at_ms = clock_mono_ms() + c->backoff_ms;
 		log_msg(LOG_WARNING, name, "reconnecting failed: %s; again in %u ms", e.msg,
 			c->backoff_ms);

@@ -552,6 +552,9 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 		case REQ_DELETE_CHILD:
 			rc = eng_delete_child_response(sa, buf, len, now_ms);
 			break;
+		case REQ_REKEY_IKE:
+			rc = eng_rekey_ike_response(sa, buf, len, now_ms);
+			break;
 		default:
 			rc = eng_info_response(sa, buf, len, now_ms);
 			break;

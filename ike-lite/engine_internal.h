@@ -31,7 +31,7 @@ enum eng_state {
 };
 
 enum eng_req_kind { REQ_NONE = 0, REQ_INIT, REQ_AUTH, REQ_DPD, REQ_DELETE,
-		    REQ_REKEY_CHILD, REQ_DELETE_CHILD };
+		    REQ_REKEY_CHILD, REQ_DELETE_CHILD, REQ_REKEY_IKE };
 
 /* The one outstanding request (window size one, RFC 7296 §2.3). */
 struct eng_req {

@@ -53,6 +53,8 @@ void eng_life_child_installed(struct ike_sa *sa, uint64_t now_ms)
 	if (!margin || margin >= life)
 		margin = life / 10;
 	sa->life.rekey_ms = now_ms + life - margin - rand_below(sa, (uint32_t)(margin / 3) + 1);
+	if (!sa->life.ike_rekey_ms)
+		eng_life_plan_ike(sa, now_ms);
 }
 
 void eng_life_free(struct ike_sa *sa)
@@ -70,6 +72,8 @@ void eng_life_free(struct ike_sa *sa)
 	l->rk = RK_IDLE;
 	l->rekey_ms = 0;
 	l->old_valid = false;
+	l->ike_rk = false;
+	l->ike_rekey_ms = 0;
 }
 
 static void queue_alloc_spi(struct ike_sa *sa)
@@ -971,6 +975,11 @@ void eng_life_tick(struct ike_sa *sa, uint64_t now_ms)
 		send_request(sa, now_ms);
 		return;
 	}
+	if (l->rk == RK_IDLE && l->ike_rekey_ms && now_ms >= l->ike_rekey_ms) {
+		l->ike_rekey_ms = 0;
+		eng_rekey_ike_start(sa, now_ms);
+		return;
+	}
 	if (l->rk == RK_IDLE && l->rekey_ms && now_ms >= l->rekey_ms) {
 		start(sa);
 	}
@@ -985,7 +994,11 @@ uint64_t eng_life_deadline(const struct ike_sa *sa)
 	/* Only while the window is free: otherwise the request's own timer
 	 * wakes us, and a past deadline would spin the daemon. */
 	if (sa->state == ST_ESTABLISHED && sa->req.kind == REQ_NONE && !sa->delete_pending &&
-	    l->rk == RK_IDLE && l->rekey_ms && (!d || l->rekey_ms < d))
-		d = l->rekey_ms;
+	    l->rk == RK_IDLE) {
+		if (l->rekey_ms && (!d || l->rekey_ms < d))
+			d = l->rekey_ms;
+		if (l->ike_rekey_ms && (!d || l->ike_rekey_ms < d))
+			d = l->ike_rekey_ms;
+	}
 	return d;
 }

@@ -52,9 +52,20 @@ struct eng_life {
 
 	uint64_t rekey_ms;               /* when to rekey the current pair; 0 = not planned */
 	unsigned n_rekeys;               /* completed, both directions (stats, tests) */
+
+	/* Our rekey of the IKE SA (exchange_rekey_ike.c). */
+	bool ike_rk;                     /* its request outstanding */
+	uint8_t ike_spi_i[8];            /* our SPI of the new IKE SA */
+	uint64_t ike_rekey_ms;           /* 0 = not planned */
+	unsigned n_ike_rekeys;
 };
 
 struct ike_sa;
+
+/* exchange_rekey_ike.c */
+void eng_life_plan_ike(struct ike_sa *sa, uint64_t now_ms);
+int eng_rekey_ike_start(struct ike_sa *sa, uint64_t now_ms);
+int eng_rekey_ike_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);
 
 /* exchange_rekey.c */
 /* The current pair was just installed at now_ms: plan its rekey. */

@@ -123,8 +123,10 @@ static void give_up(struct ike_sa *sa)
 		return;
 	case REQ_REKEY_CHILD:
 	case REQ_DELETE_CHILD:
+	case REQ_REKEY_IKE:
 		eng_close(sa, IKE_ERR_SERVER_DEAD, "%s unanswered after %u tries",
-			  kind == REQ_REKEY_CHILD ? "Child SA rekey" : "DELETE of the old Child SA",
+			  kind == REQ_REKEY_CHILD ? "Child SA rekey" :
+			  kind == REQ_REKEY_IKE ? "IKE SA rekey" : "DELETE of the old Child SA",
 			  tries);
 		return;
 	case REQ_DELETE:

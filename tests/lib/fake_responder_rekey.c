@@ -185,6 +185,97 @@ static int answer_create(struct fake_responder *fr, struct fr_rekey *rk, uint32_
 	return 0;
 }
 
+/* The initiator rekeys the IKE SA (§1.3.2): answer with our new SPI, Nr,
+ * KEr (sealed with the old keys), then switch to the new IKE SA. */
+static int answer_ike_rekey(struct fake_responder *fr, struct fr_rekey *rk, uint32_t mid,
+			    uint8_t **out, size_t *out_len)
+{
+	const struct ike_payload *psa, *pno, *pke;
+	struct ike_builder b;
+	uint8_t plain[2048], nr[32], ke[1024], spi_r[8];
+	struct ike_proposal prop;
+	struct ike_transform xf[5];
+	uint16_t encr = 0, bits = 0, prf = 0, integ = 0, group = 0;
+	struct ike_sa_keys keys = { 0 };
+	struct secret gir = { 0 }, seed = { 0 };
+	struct ike_suite s;
+	struct ike_dh_ctx *dh;
+	size_t n = 0;
+	int kelen, rc;
+
+	psa = ike_message_find(fr->inner, IKE_PT_SA, NULL);
+	pno = ike_message_find(fr->inner, IKE_PT_NONCE, NULL);
+	pke = ike_message_find(fr->inner, IKE_PT_KE, NULL);
+	ike_build_chain_begin(&b, plain, sizeof(plain));
+	if (rk->answer_notify || rk->temp_failures) {
+		uint16_t t = rk->answer_notify ? rk->answer_notify : IKE_N_TEMPORARY_FAILURE;
+		if (rk->temp_failures)
+			rk->temp_failures--;
+		ike_build_notify(&b, 0, NULL, 0, t, NULL, 0);
+		return seal(fr, IKE_CREATE_CHILD_SA, IKE_FLAG_R, mid, &b, out, out_len);
+	}
+	if (!psa || !pno || !pke)
+		return -EBADMSG;
+	const struct ike_proposal *p0 = &psa->u.sa.props[0];
+	for (size_t i = 0; i < p0->nxforms; i++) {
+		const struct ike_transform *t = &p0->xforms[i];
+		if (t->type == IKE_TRANS_ENCR && !encr) { encr = t->id; bits = t->key_length; }
+		if (t->type == IKE_TRANS_PRF && !prf) prf = t->id;
+		if (t->type == IKE_TRANS_INTEG && !integ) integ = t->id;
+		if (t->type == IKE_TRANS_DH && t->id == pke->u.ke.group) group = t->id;
+	}
+	if (!group || p0->spi_size != 8)
+		return -EBADMSG;
+	fr->cfg.rnd(spi_r, 8);
+	fr->cfg.rnd(nr, sizeof(nr));
+	dh = ike_dh_new(group, fr->cfg.rnd, NULL);
+	if (!dh || (kelen = ike_dh_public(dh, ke, sizeof(ke))) < 0 ||
+	    ike_dh_shared(dh, pke->u.ke.data, pke->u.ke.len, &gir, NULL) < 0) {
+		ike_dh_free(dh);
+		return -EINVAL;
+	}
+	ike_dh_free(dh);
+	if ((rc = ike_suite_init(&s, encr, bits, integ, prf, group, NULL)) < 0 ||
+	    (rc = ike_skeyseed_rekey(fr->suite.prf, &fr->keys.sk_d, &gir, pno->u.nonce.data,
+				     pno->u.nonce.len, nr, sizeof(nr), &seed)) < 0 ||
+	    (rc = ike_sa_keys_derive(&s, &seed, pno->u.nonce.data, pno->u.nonce.len, nr,
+				     sizeof(nr), p0->spi, spi_r, &keys)) < 0) {
+		secret_free(&gir);
+		secret_free(&seed);
+		return rc;
+	}
+	secret_free(&gir);
+	secret_free(&seed);
+	memset(&prop, 0, sizeof(prop));
+	memset(xf, 0, sizeof(xf));
+	prop.num = p0->num;
+	prop.protocol = IKE_PROTO_IKE;
+	prop.spi_size = 8;
+	memcpy(prop.spi, spi_r, 8);
+	xf[n].type = IKE_TRANS_ENCR; xf[n].id = encr; xf[n++].key_length = bits;
+	xf[n].type = IKE_TRANS_PRF; xf[n++].id = prf;
+	if (integ) { xf[n].type = IKE_TRANS_INTEG; xf[n++].id = integ; }
+	xf[n].type = IKE_TRANS_DH; xf[n++].id = group;
+	prop.nxforms = (uint8_t)n;
+	prop.xforms = xf;
+	ike_build_sa(&b, &prop, 1);
+	ike_build_nonce(&b, nr, sizeof(nr));
+	ike_build_ke(&b, group, ke, (size_t)kelen);
+	if ((rc = seal(fr, IKE_CREATE_CHILD_SA, IKE_FLAG_R, mid, &b, out, out_len)) < 0) {
+		ike_sa_keys_free(&keys);
+		return rc;
+	}
+	memcpy(rk->old_ike_spi_i, fr->spi_i, 8);
+	memcpy(fr->spi_i, p0->spi, 8);
+	memcpy(fr->spi_r, spi_r, 8);
+	ike_sa_keys_free(&fr->keys);
+	fr->keys = keys;
+	fr->suite = s;
+	fr->next_mid = 0;
+	rk->n_ike_rekeyed++;
+	return 0;
+}
+
 int frr_handle(struct fake_responder *fr, struct fr_rekey *rk, const uint8_t *msg, size_t len,
 	       uint8_t **out, size_t *out_len)
 {
@@ -203,7 +294,11 @@ int frr_handle(struct fake_responder *fr, struct fr_rekey *rk, const uint8_t *ms
 	if ((rc = open_msg(fr, copy, len)) < 0)
 		goto out;
 	if (h.exchange == IKE_CREATE_CHILD_SA) {
-		rc = answer_create(fr, rk, h.message_id, out, out_len);
+		const struct ike_payload *psa = ike_message_find(fr->inner, IKE_PT_SA, NULL);
+		if (psa && psa->u.sa.nprops && psa->u.sa.props[0].protocol == IKE_PROTO_IKE)
+			rc = answer_ike_rekey(fr, rk, h.message_id, out, out_len);
+		else
+			rc = answer_create(fr, rk, h.message_id, out, out_len);
 		goto out;
 	}
 	fr->n_info++;

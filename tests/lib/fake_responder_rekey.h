@@ -21,11 +21,14 @@ struct fr_rekey {
 	uint32_t deleted_spi;             /* SPI named by the initiator's last DELETE */
 	unsigned n_create, n_rekeyed, n_delete_child;
 	uint16_t last_group;              /* group of the last completed rekey */
+	unsigned n_ike_rekeyed;           /* IKE SA rekeys answered */
+	uint8_t old_ike_spi_i[8];         /* the initiator's SPI of the replaced IKE SA */
 	struct ike_message *inner2;
 };
 
 void frr_free(struct fr_rekey *rk);
-/* Like fr_handle, and also CREATE_CHILD_SA and DELETE(ESP). */
+/* Like fr_handle, and also CREATE_CHILD_SA (Child or IKE SA rekey) and
+ * DELETE(ESP). */
 int frr_handle(struct fake_responder *fr, struct fr_rekey *rk, const uint8_t *msg, size_t len,
 	       uint8_t **out, size_t *out_len);
 /* The responder rekeys the Child SA itself (REKEY_SA + SA + Ni [+ KEi] + TS). */

@@ -555,6 +555,70 @@ static void rekey_unanswered_is_dead(void **state)
 	h_free(&t);
 }
 
+static void ike_sa_rekey_by_us(void **state)
+{
+	struct h t;
+	(void)state;
+	h_init(&t, false);
+	t.cfg.ike_lifetime_s = 600;
+	t.cfg.child_lifetime_s = 3600;
+	connect_ok(&t);
+	uint8_t old_spi[8];
+	memcpy(old_spi, t.fr.spi_i, 8);
+	uint64_t up = t.now;
+	/* A tenth of 600 s before the end, less up to a third of that. */
+	run_until(&t, 519000);
+	assert_int_equal(t.rk.n_ike_rekeyed, 0);
+	run_until(&t, 22000);
+	assert_int_equal(t.rk.n_ike_rekeyed, 1);
+	(void)up;
+	/* New SPIs on both sides; the old IKE SA was deleted (a message with
+	 * the old SPI came after the rekey). */
+	assert_memory_not_equal(t.fr.spi_i, old_spi, 8);
+	assert_memory_equal(t.rk.old_ike_spi_i, old_spi, 8);
+	bool deleted_old = false;
+	for (size_t i = 0; i < t.n_sent; i++)
+		if (t.sent[i].len > 18 && t.sent[i].data[18] == IKE_INFORMATIONAL &&
+		    !memcmp(t.sent[i].data, old_spi, 8))
+			deleted_old = true;
+	assert_true(deleted_old);
+	/* Still connected, the Child SA untouched, and the new IKE SA works:
+	 * a Child rekey on it agrees on keys, a liveness check is answered. */
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_CONNECTED);
+	assert_int_equal(t.n_inst, 1);
+	assert_int_equal(t.n_rem, 0);
+	assert_int_equal(ike_rekey_child(t.sa, t.now), 0);
+	pump(&t);
+	assert_int_equal(t.n_inst, 2);
+	check_keys(&t);
+	unsigned info = t.fr.n_info;
+	assert_int_equal(ike_check_liveness(t.sa, t.now), 0);
+	pump(&t);
+	assert_int_equal(t.fr.n_info, info + 1);
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_CONNECTED);
+	h_free(&t);
+}
+
+static void ike_sa_rekey_temporary_failure(void **state)
+{
+	struct h t;
+	(void)state;
+	h_init(&t, false);
+	t.cfg.ike_lifetime_s = 600;
+	t.cfg.child_lifetime_s = 3600;
+	t.rk.temp_failures = 1;
+	connect_ok(&t);
+	run_until(&t, 519000);
+	assert_int_equal(t.rk.n_ike_rekeyed, 0);
+	run_until(&t, 22000);
+	run_until(&t, 6000);
+	/* Refused once (TEMPORARY_FAILURE), retried a few seconds later. */
+	assert_int_equal(t.rk.temp_failures, 0);
+	assert_int_equal(t.rk.n_ike_rekeyed, 1);
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_CONNECTED);
+	h_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +635,8 @@ int main(void)
 		cmocka_unit_test(rekey_child_not_found),
 		cmocka_unit_test(server_rekey_unknown_spi),
 		cmocka_unit_test(rekey_unanswered_is_dead),
+		cmocka_unit_test(ike_sa_rekey_by_us),
+		cmocka_unit_test(ike_sa_rekey_temporary_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
