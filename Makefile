@@ -154,6 +154,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	$(foreach m,$(wildcard docs/*.5),install -m 0644 $(m) $(DESTDIR)$(PREFIX)/share/man/man5/;)
 	$(foreach m,$(wildcard docs/*.8),install -m 0644 $(m) $(DESTDIR)$(PREFIX)/share/man/man8/;)
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	sed 's|/usr/local/sbin/pvpnd|$(PREFIX)/sbin/pvpnd|' contrib/pvpnd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/pvpnd.service
+	install -m 0644 contrib/bash-completion/pvpn $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pvpn
 
 clean:
 	rm -rf $(BUILD)
