@@ -210,7 +210,13 @@ int xfrm_events_read(struct xfrm_events *ev, struct xfrm_event *out, struct pvpn
 {
 	memset(out, 0, sizeof(*out));
 	if (ev->pos >= ev->len) {
-		ssize_t n = recv(mnl_socket_get_fd(ev->s), ev->buf, sizeof(ev->buf), MSG_DONTWAIT);
+		struct sockaddr_nl from;
+		socklen_t flen = sizeof(from);
+		ssize_t n;
+
+		memset(&from, 0, sizeof(from));
+		n = recvfrom(mnl_socket_get_fd(ev->s), ev->buf, sizeof(ev->buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &flen);
 		ev->pos = ev->len = 0;
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -218,6 +224,13 @@ int xfrm_events_read(struct xfrm_events *ev, struct xfrm_event *out, struct pvpn
 			if (errno == ENOBUFS)
 				return err_set(e, -ENOBUFS, "XFRM events were lost (socket buffer overrun); resynchronise by listing SAs");
 			return err_set(e, -errno, "reading XFRM events: %s", strerror(errno));
+		}
+		/* Only the kernel (port 0) speaks for XFRM; a local process
+		 * with CAP_NET_ADMIN can unicast to our port, so anything else
+		 * is dropped unread (a forged EXPIRE would tear a tunnel down). */
+		if (flen < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0) {
+			secret_wipe(ev->buf, sizeof(ev->buf));
+			return 0;
 		}
 		ev->len = (size_t)n;
 	}
