@@ -44,9 +44,19 @@ static void ctx_free(struct ikd_ctx *c)
 	ikd_keys_free(&c->keys);
 }
 
-static struct ikd_sa *sa_for(struct ikd_ctx *c, const struct ike_header *h)
+/* Distinct IKE SAs tracked.  sa_for() looks each message's SA up by a
+ * linear search, so a crafted capture with a new SPI in every packet would
+ * cost O(n^2); past this many SAs, messages are still shown but not grouped
+ * or decrypted.  A real capture of one client holds a handful (one per
+ * connection and IKE SA rekey). */
+#define IKD_MAX_SAS 1024
+
+/* The SA of header h, created when new.  NULL with *full set when the
+ * capture has more than IKD_MAX_SAS of them, NULL alone when out of memory. */
+static struct ikd_sa *sa_for(struct ikd_ctx *c, const struct ike_header *h, bool *full)
 {
 	static const uint8_t zero[8];
+	*full = false;
 	for (size_t i = 0; i < c->nsas; i++) {
 		struct ikd_sa *sa = &c->sas[i];
 		if (memcmp(sa->spi_i, h->spi_i, 8) != 0)
@@ -62,10 +72,18 @@ static struct ikd_sa *sa_for(struct ikd_ctx *c, const struct ike_header *h)
 			return sa;
 		}
 	}
-	struct ikd_sa *n = realloc(c->sas, (c->nsas + 1) * sizeof(*n));
-	if (!n)
+	if (c->nsas >= IKD_MAX_SAS) {
+		*full = true;
 		return NULL;
-	c->sas = n;
+	}
+	/* Grow by doubling: nsas is a power of two (or 0) when full. */
+	if ((c->nsas & (c->nsas - 1)) == 0) {
+		size_t ncap = c->nsas ? 2 * c->nsas : 8;
+		struct ikd_sa *n = realloc(c->sas, ncap * sizeof(*n));
+		if (!n)
+			return NULL;
+		c->sas = n;
+	}
 	struct ikd_sa *sa = &c->sas[c->nsas++];
 	memset(sa, 0, sizeof(*sa));
 	memcpy(sa->spi_i, h->spi_i, 8);
@@ -109,6 +127,7 @@ static int load_capture(struct ikd_ctx *c, const char *path)
 	struct pvpn_err e = { 0 };
 	struct ikd_pcap p;
 	struct ikd_packet pkt;
+	bool noted_full = false;
 	int rc;
 
 	if ((rc = ikd_read_file(path, PCAP_MAX_FILE, &c->pcap_buf, &c->pcap_len, &e)) < 0 ||
@@ -151,7 +170,15 @@ static int load_capture(struct ikd_ctx *c, const char *path)
 			msg->sk_first = sk->u.sk.first;
 		}
 		msg->has_skf = ike_message_find(m, IKE_PT_SKF, NULL) != NULL;
-		struct ikd_sa *sa = sa_for(c, &m->hdr);
+		bool full;
+		struct ikd_sa *sa = sa_for(c, &m->hdr, &full);
+		if (!sa && full) {
+			if (!noted_full)
+				fprintf(c->err, "pvpn-ikedump: %s: more than %u IKE SAs; messages of "
+					"further SAs are shown but not decrypted\n", path, IKD_MAX_SAS);
+			noted_full = true;
+			continue;
+		}
 		if (!sa) {
 			fprintf(c->err, "pvpn-ikedump: out of memory\n");
 			return -ENOMEM;
@@ -296,6 +323,12 @@ static int dump(struct ikd_ctx *c, bool decrypt)
 		struct pvpn_err e = { 0 };
 		const struct secret *ek = NULL, *ak = NULL;
 		struct ikd_plain pl;
+		if (msg->sa == SIZE_MAX) {
+			fprintf(c->out, "    ! not decrypted: beyond the %u IKE SAs tracked\n",
+				IKD_MAX_SAS);
+			status = IKD_EXIT_FAIL;
+			continue;
+		}
 		struct ikd_sa *sa = &c->sas[msg->sa];
 		int rc = file_keys(c, sa, msg, &ek, &ak, &e);
 		if (rc == 0)
