@@ -118,10 +118,19 @@ interop: tests
 # so every decoder is instrumented.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. $(PKG_CFLAGS) \
                -DPVPN_FUZZING
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+# The room sources are compiled once with the fuzzing flags into their own
+# archive; each target links only what it uses from it.
+FUZZ_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+$(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  FUZZ-CC $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+	@$(if $(Q),echo "  FUZZ-CC $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(BUILD)/fuzz/libpvpn-fuzz.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libpvpn-fuzz.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ-LD $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libpvpn-fuzz.a $(PKG_LIBS)
 
 fuzz: $(FUZZ_BIN)
 fuzz-short: $(FUZZ_BIN)
