@@ -3,7 +3,8 @@
 # continuous ping (every 0.2 s) through the tunnel:
 #   A. the server rekeys every ~15 s, with PFS (x25519);
 #   B. pvpnd rekeys (ChildLifetime 1m, RekeyMargin 40s: every ~7-20 s), no PFS;
-#   C. pvpnd rekeys with PFS.
+#   C. pvpnd rekeys with PFS;
+#   D. pvpnd rekeys the IKE SA (IKELifetime 1m), the Child SA moves along.
 # Each phase: several rekeys, the tunnel stays up, at most one lost ping per
 # rekey, never more than two SA pairs in the kernel; after SIGTERM nothing
 # is left.
@@ -37,15 +38,23 @@ phase() {
 	ix_log "$name: rekeys by us $by_us, by the server $by_srv; ping $LIFE_SENT sent, $LIFE_LOST lost; at most $maxsa SAs"
 	SUMMARY="$SUMMARY
   $name: rekeys by us $by_us, by the server $by_srv; ping $LIFE_SENT sent, $LIFE_LOST lost"
-	local rekeys=$((by_us + by_srv))
-	if [ "$who" = us ]; then
+	local by_ike
+	by_ike=$(life_count 'IKE SA rekeyed')
+	[ "$by_ike" = 0 ] || ix_log "$name: IKE SA rekeys by us $by_ike"
+	SUMMARY="$SUMMARY, IKE SA rekeys $by_ike"
+	local rekeys=$((by_us + by_srv + by_ike))
+	if [ "$who" = ike ]; then
+		[ "$by_ike" -ge 2 ] || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: pvpnd rekeyed the IKE SA $by_ike times (want >= 2)"; }
+		# The server keeps exactly one IKE SA: each old one was deleted.
+		[ "$(ix_server_sa_count)" = 1 ] || { ix_server_sas >&2; ix_fail "$name: the server does not have exactly one IKE SA"; }
+	elif [ "$who" = us ]; then
 		[ "$by_us" -ge 2 ] || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: pvpnd rekeyed $by_us times (want >= 2)"; }
 	else
 		[ "$by_srv" -ge 2 ] || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: the server rekeyed $by_srv times (want >= 2)"; }
 	fi
 	[ "$LIFE_LOST" -le "$rekeys" ] || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: $LIFE_LOST pings lost over $rekeys rekeys"; }
 	[ "$maxsa" -le 4 ] || ix_fail "$name: $maxsa SAs at once in the client's kernel"
-	pv_log_has 'removed the replaced CHILD SA' || ix_fail "$name: the replaced SAs were never removed"
+	[ "$who" = ike ] || pv_log_has 'removed the replaced CHILD SA' || ix_fail "$name: the replaced SAs were never removed"
 	! pv_log_has 'IKE SA (ended|failed)|disconnected' || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: the tunnel went down"; }
 	ix_check "$name: server still has the IKE SA" ix_server_wait_sa 1 5
 	# The server's view: one Child SA installed, the rekeyed one.
@@ -62,6 +71,7 @@ ix_server_start
 phase A-server-pfs server 15s aes256gcm16-x25519 aes256gcm16-x25519 "ChildLifetime = 30m"
 phase B-client-nopfs us 0 aes256gcm16 aes256gcm16 "ChildLifetime = 1m" "RekeyMargin = 40s"
 phase C-client-pfs us 0 aes256gcm16-x25519 aes256gcm16-x25519 "ChildLifetime = 1m" "RekeyMargin = 40s"
+phase D-client-ike ike 0 aes256gcm16 aes256gcm16 "IKELifetime = 1m" "ChildLifetime = 30m" "RekeyMargin = 40s"
 ix_log "summary:$SUMMARY"
 mkdir -p "$BUILD/interop-logs/$IX_TEST.ok"
 cp "$IX_DIR"/pvpnd-*.log "$IX_DIR"/srv/charon.log "$BUILD/interop-logs/$IX_TEST.ok/" 2>/dev/null
