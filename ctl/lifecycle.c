@@ -296,11 +296,11 @@ static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
 		return;
 	}
 	if (tx_new && c->prof.dpd_rate != PROF_DPD_NONE && now - c->rx_moved_ms >= LIFE_SILENT_MS) {
-		log_msg(LOG_INFO, c->name, "ESP goes out but nothing came back for %llu s: "
-			"checking that the server is alive",
-			(unsigned long long)((now - c->rx_moved_ms) / 1000));
+		unsigned long long secs = (now - c->rx_moved_ms) / 1000;
 		c->rx_moved_ms = now;   /* once per silent stretch */
-		ike_check_liveness(c->sa, now);
+		if (ike_check_liveness(c->sa, now) == 1)
+			log_msg(LOG_INFO, c->name, "ESP goes out but nothing came back for %llu s: "
+				"checking that the server is alive", secs);
 	}
 }
 

@@ -33,7 +33,8 @@ int ike_check_liveness(struct ike_sa *sa, uint64_t now_ms)
 		return 0;
 	if (sa->req.kind != REQ_NONE || sa->delete_pending)
 		return -EBUSY;   /* another exchange shows soon enough */
-	return eng_send_info_request(sa, REQ_DPD, now_ms);
+	int rc = eng_send_info_request(sa, REQ_DPD, now_ms);
+	return rc < 0 ? rc : 1;
 }
 
 int ike_path_changed(struct ike_sa *sa, const struct sockaddr_storage *new_local,

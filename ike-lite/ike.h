@@ -264,7 +264,8 @@ void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms);
 int ike_path_changed(struct ike_sa *sa, const struct sockaddr_storage *new_local,
 		     uint64_t now_ms);
 /* Send a liveness check now (RFC 7296 §2.4), e.g. when ESP goes out but
- * nothing comes back.  0 when sent or one is already outstanding. */
+ * nothing comes back.  1 when sent, 0 when one is already outstanding,
+ * -EBUSY when another exchange is, -ENOTCONN. */
 int ike_check_liveness(struct ike_sa *sa, uint64_t now_ms);
 /* The current Child SA pair's SPIs (host order); -ENOTCONN when none. */
 int ike_child_spis(const struct ike_sa *sa, uint32_t *spi_in, uint32_t *spi_out);

@@ -592,7 +592,7 @@ static void ike_sa_rekey_by_us(void **state)
 	assert_int_equal(t.n_inst, 2);
 	check_keys(&t);
 	unsigned info = t.fr.n_info;
-	assert_int_equal(ike_check_liveness(t.sa, t.now), 0);
+	assert_int_equal(ike_check_liveness(t.sa, t.now), 1);
 	pump(&t);
 	assert_int_equal(t.fr.n_info, info + 1);
 	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_CONNECTED);
