@@ -550,9 +550,11 @@ int eng_rekey_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now
 		l->dh = NULL;
 		l->rk = RK_IDLE;
 		if (err_notify == IKE_N_CHILD_SA_NOT_FOUND) {
-			/* §2.25: the server no longer has the pair; nothing to rekey. */
+			/* §2.25: the server no longer has the pair; a new one is
+			 * needed from scratch.  We make it by connecting again
+			 * (out of sync state: the daemon reconnects). */
 			eng_send_delete_oneshot(sa);
-			eng_close(sa, IKE_ERR_SERVER_DISCONNECTED, "the server no longer knows the "
+			eng_close(sa, IKE_ERR_PROTOCOL_ERROR, "the server no longer knows the "
 				  "Child SA (CHILD_SA_NOT_FOUND)");
 			return 0;
 		}
