@@ -132,15 +132,20 @@ static void deliver(struct st *s, const uint8_t *m, size_t l)
  * SA is up. */
 static int run_to(struct st *s, bool to_auth_req, uint8_t **auth_resp, size_t *auth_len)
 {
+	/* What the engine sends is caught by drain(), also the drain inside
+	 * deliver(): the IKE_AUTH request goes out as the IKE_SA_INIT
+	 * response is handled, so last is not cleared before a round. */
+	s->last_len = 0;
 	for (int round = 0; round < 4; round++) {
 		uint8_t *r = NULL;
 		size_t rl = 0;
-		s->last_len = 0;
 		drain(s);
-		if (!s->last_len)
+		if (s->last_len < 28)
 			return -1;
 		uint8_t hdr_exch = s->last[18];
-		if (fr_handle(&s->fr, s->last, s->last_len, &r, &rl) != 0)
+		int rc = fr_handle(&s->fr, s->last, s->last_len, &r, &rl);
+		s->last_len = 0;
+		if (rc != 0)
 			return -1;
 		if (to_auth_req && hdr_exch == IKE_AUTH) {
 			*auth_resp = r;
