@@ -59,7 +59,7 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps check unit san kernel interop fuzz fuzz-short fuzz-long demo bench \
+.PHONY: all deps check unit san kernel interop fuzz fuzz-short fuzz-long demo bench bench-short \
         install clean tests
 
 all: $(PROGS)
@@ -145,6 +145,8 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 	$(Q)$(MAKE) --no-print-directory kernel
 	$(Q)$(MAKE) --no-print-directory interop
+	$(Q)tests/run-kernel $(BUILD) tests/demo/run
+	$(Q)$(MAKE) --no-print-directory bench-short
 	@echo "make check: all suites passed"
 
 demo: deps
@@ -154,6 +156,10 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/run-kernel $(BUILD) tests/bench/run
+
+# A few connects, no 100-tunnel run: make check runs it so the bench cannot rot.
+bench-short: all tests
+	$(Q)PVPN_BENCH_MODE=short tests/run-kernel $(BUILD) tests/bench/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
