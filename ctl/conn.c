@@ -786,7 +786,6 @@ static void on_xfrm_event(void *ctx, int fd, uint32_t events)
 int ctl_daemon_init(struct ctl_daemon *d, const char *keylog_path, struct pvpn_err *e)
 {
 	int rc;
-	memset(d, 0, sizeof(*d));
 	d->timer_fd = d->signal_fd = -1;
 	d->keylog.fd = -1;
 	for (int i = 0; i < CTL_NSOCK; i++)

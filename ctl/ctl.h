@@ -156,7 +156,10 @@ void ctl_ts_to_prof(const struct ike_cfg_ts *in, struct prof_ts *out);
 
 /* --- connections (conn.c) ---------------------------------------------- */
 
-#define CTL_MAX_CONNS 16
+/* A router with a few tunnels, or the benchmark's hundred.  The slots live
+ * in the daemon's zero-initialised static struct and are only touched when
+ * used, so an unused slot costs no memory. */
+#define CTL_MAX_CONNS 128
 #define CTL_MAX_ROUTES 64
 
 /* What one connection put into the kernel, so it can take it out again. */
@@ -238,7 +241,8 @@ struct ctl_daemon {
 };
 
 /* Open the loop, netlink, IKE sockets, timer and signals; flush what a
- * previous pvpnd left in the kernel. */
+ * previous pvpnd left in the kernel.  d must be zero-initialised (static
+ * storage or calloc): clearing it here would dirty every page of it. */
 int ctl_daemon_init(struct ctl_daemon *d, const char *keylog_path, struct pvpn_err *e);
 void ctl_daemon_free(struct ctl_daemon *d);
 /* Take a copy of the profile and start connecting it under name. */
