@@ -264,4 +264,8 @@ int ike_auth_verify(uint8_t method, const struct ike_auth_input *in,
 		    const struct ike_auth_cred *cred, const uint8_t *auth,
 		    size_t auth_len, struct pvpn_err *e);
 
+/* SHA-1 (RFC 3174), one shot: only for the NAT detection hashes (RFC 7296
+ * §2.23), so the default suite never starts OpenSSL. */
+void ike_sha1(const void *in, size_t len, uint8_t out[20]);
+
 #endif

@@ -2,18 +2,16 @@
 #include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <openssl/evp.h>
 
 #include "ike-lite/engine_internal.h"
 
-/* SHA-1(SPIi | SPIr | IP address | port).  libsodium has no SHA-1, so
- * this one digest comes from OpenSSL. */
+/* SHA-1(SPIi | SPIr | IP address | port), with the project's own SHA-1
+ * (ike-lite/sha1.c: libsodium has none, and OpenSSL's costs its start-up). */
 int eng_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
 		  const struct sockaddr_storage *addr, uint16_t port, uint8_t out[20])
 {
 	uint8_t in[8 + 8 + 16 + 2];
 	size_t n = 16;
-	unsigned int olen = 0;
 
 	memcpy(in, spi_i, 8);
 	memcpy(in + 8, spi_r, 8);
@@ -28,7 +26,6 @@ int eng_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
 	}
 	in[n++] = (uint8_t)(port >> 8);
 	in[n++] = (uint8_t)port;
-	if (EVP_Digest(in, n, out, &olen, EVP_sha1(), NULL) != 1 || olen != 20)
-		return -EIO;
+	ike_sha1(in, n, out);
 	return 0;
 }
