@@ -25,19 +25,8 @@
 
 #include "ike-lite/auth.h"
 #include "ike-lite/ike.h"
+#include "tests/lib/engine_harness.h"
 #include "tests/lib/fake_responder.h"
-
-static uint64_t rng_state;
-static void test_rand(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i < len; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (uint8_t)(rng_state >> 24);
-	}
-}
 
 /* ---------------------------------------------------------------- PKI */
 
@@ -136,22 +125,13 @@ struct h {
 	bool eap_success_sent;
 };
 
-static void addr4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *s = (struct sockaddr_in *)ss;
-	memset(ss, 0, sizeof(*ss));
-	s->sin_family = AF_INET;
-	s->sin_port = htons(port);
-	inet_pton(AF_INET, ip, &s->sin_addr);
-}
-
 static void h_init(struct h *t, enum ike_cred_kind kind, enum srv_mode mode)
 {
 	memset(t, 0, sizeof(*t));
-	rng_state = 0x0123456789abcdefULL;
+	eh_rng = 0x0123456789abcdefULL;
 	ike_config_init(&t->cfg);
-	addr4(&t->cfg.local, "192.0.2.1", 500);
-	addr4(&t->cfg.remote, "192.0.2.2", 500);
+	eh_addr4(&t->cfg.local, "192.0.2.1", 500);
+	eh_addr4(&t->cfg.remote, "192.0.2.2", 500);
 	t->cfg.local_id.type = IKE_ID_FQDN;
 	t->cfg.local_id.len = 11;
 	memcpy(t->cfg.local_id.data, "client.test", 11);
@@ -164,7 +144,7 @@ static void h_init(struct h *t, enum ike_cred_kind kind, enum srv_mode mode)
 	p->n_prf = 1; p->prf[0] = 5;
 	p->n_dh = 1; p->dh[0] = 31;
 	c->n_encr = 1; c->encr[0].id = 20; c->encr[0].key_bits = 256;
-	t->cfg.rand = test_rand;
+	t->cfg.rand = eh_rand;
 	t->cfg.auth = kind;
 	pem_cert(ca, &t->cfg.ca);
 	if (kind == IKE_CRED_CERT) {
@@ -183,7 +163,7 @@ static void h_init(struct h *t, enum ike_cred_kind kind, enum srv_mode mode)
 	t->frc.peer = t->cfg.local;
 	t->frc.psk = "unused";
 	t->frc.id = "server.test";
-	t->frc.rnd = test_rand;
+	t->frc.rnd = eh_rand;
 	t->mode = mode;
 	t->now = 1000000;
 	struct pvpn_err err;
@@ -389,7 +369,7 @@ static int handle_auth(struct h *t, uint8_t *msg, size_t len, uint8_t **out, siz
 	h.exchange = IKE_AUTH;
 	h.flags = IKE_FLAG_R;
 	h.message_id = fr->m->hdr.message_id;
-	return eng_seal(&fr->suite, &fr->keys.sk_er, &fr->keys.sk_ar, test_rand, &h, first, plain,
+	return eng_seal(&fr->suite, &fr->keys.sk_er, &fr->keys.sk_ar, eh_rand, &h, first, plain,
 			plain_len, out, out_len);
 }
 

@@ -14,21 +14,10 @@
 
 #include "ike-lite/ike.h"
 #include "lib/hex.h"
+#include "tests/lib/engine_harness.h"
 #include "tests/lib/fake_responder.h"
 
 /* ------------------------------------------------------------ harness */
-
-static uint64_t rng_state;
-static void test_rand(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i < len; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (uint8_t)(rng_state >> 24);
-	}
-}
 
 #define MAX_REC 64
 struct sent { uint8_t *data; size_t len; struct ike_path path; bool retx, keepalive; uint64_t at; };
@@ -52,28 +41,11 @@ struct h {
 	char keylog[4096];
 };
 
-static void addr4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *s = (struct sockaddr_in *)ss;
-	memset(ss, 0, sizeof(*ss));
-	s->sin_family = AF_INET;
-	s->sin_port = htons(port);
-	inet_pton(AF_INET, ip, &s->sin_addr);
-}
-
 static void h_init(struct h *t, int suite)
 {
 	memset(t, 0, sizeof(*t));
-	rng_state = 0x0123456789abcdefULL;
-	ike_config_init(&t->cfg);
-	addr4(&t->cfg.local, "192.0.2.1", 500);
-	addr4(&t->cfg.remote, "192.0.2.2", 500);
-	t->cfg.local_id.type = 2;
-	t->cfg.local_id.len = 11;
-	memcpy(t->cfg.local_id.data, "client.test", 11);
-	secret_set(&t->cfg.psk, "correct horse", 13);
+	eh_client_cfg(&t->cfg, &t->frc);
 	struct ike_cfg_proposal *p = &t->cfg.ike_proposals[0], *c = &t->cfg.child_proposals[0];
-	t->cfg.n_ike_proposals = t->cfg.n_child_proposals = 1;
 	if (suite == 0) {
 		p->n_encr = 1; p->encr[0].id = 20; p->encr[0].key_bits = 256;
 		p->n_prf = 1; p->prf[0] = 5;
@@ -87,17 +59,9 @@ static void h_init(struct h *t, int suite)
 		c->n_encr = 1; c->encr[0].id = 12; c->encr[0].key_bits = 128;
 		c->n_integ = 1; c->integ[0] = 12;
 	}
-	t->cfg.rand = test_rand;
 	t->cfg.retx_first_ms = 1000;
 	t->cfg.retx_max_tries = 5;
 	t->cfg.retx_budget_ms = 60000;
-	t->cfg.reqid = 7;
-
-	t->frc.self = t->cfg.remote;
-	t->frc.peer = t->cfg.local;
-	t->frc.psk = "correct horse";
-	t->frc.id = "server.test";
-	t->frc.rnd = test_rand;
 	t->deliver = true;
 	t->now = 1000000;
 }
@@ -535,7 +499,7 @@ static void response_never_answered_and_junk_ignored(void **state)
 	assert_true(ike_receive(t.sa, req, rl, &t.sent[0].path, t.now) < 0);
 	req[rl - 1] ^= 0x80;
 	/* Garbage. */
-	test_rand(junk, sizeof(junk));
+	eh_rand(junk, sizeof(junk));
 	assert_true(ike_receive(t.sa, junk, sizeof(junk), &t.sent[0].path, t.now) < 0);
 	assert_true(ike_receive(t.sa, junk, 3, &t.sent[0].path, t.now) < 0);
 	pump(&t);
@@ -880,7 +844,7 @@ static void foreign_source_and_cancel(void **state)
 	assert_int_equal(fr_handle(&t.fr, t.sent[0].data, t.sent[0].len, &r, &rl), 0);
 	/* The right bytes from another address are not the server's. */
 	other = t.sent[0].path;
-	addr4(&other.remote, "198.51.100.9", 500);
+	eh_addr4(&other.remote, "198.51.100.9", 500);
 	assert_true(ike_receive(t.sa, r, rl, &other, t.now) < 0);
 	pump(&t);
 	assert_false(t.got_alloc);

@@ -13,44 +13,12 @@
 #include <arpa/inet.h>
 
 #include "ike-lite/ike.h"
+#include "tests/lib/engine_harness.h"
 #include "tests/lib/fake_responder.h"
-
-static uint64_t rng;
-static void rnd(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i < len; i++) {
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
-		p[i] = (uint8_t)(rng >> 24);
-	}
-}
 
 static void setup_cfg(struct ike_config *c)
 {
-	struct sockaddr_in *l = (struct sockaddr_in *)&c->local, *r = (struct sockaddr_in *)&c->remote;
-	ike_config_init(c);
-	l->sin_family = r->sin_family = AF_INET;
-	l->sin_port = r->sin_port = htons(500);
-	inet_pton(AF_INET, "192.0.2.1", &l->sin_addr);
-	inet_pton(AF_INET, "192.0.2.2", &r->sin_addr);
-	c->local_id.type = 2;
-	c->local_id.len = 1;
-	c->local_id.data[0] = 'c';
-	secret_set(&c->psk, "k", 1);
-	c->n_ike_proposals = c->n_child_proposals = 1;
-	c->ike_proposals[0].n_encr = 1;
-	c->ike_proposals[0].encr[0].id = 20;
-	c->ike_proposals[0].encr[0].key_bits = 128;
-	c->ike_proposals[0].n_prf = 1;
-	c->ike_proposals[0].prf[0] = 5;
-	c->ike_proposals[0].n_dh = 2;
-	c->ike_proposals[0].dh[0] = 31;
-	c->ike_proposals[0].dh[1] = 19;
-	c->child_proposals[0] = c->ike_proposals[0];
-	c->child_proposals[0].n_dh = 0;
-	c->rand = rnd;
+	eh_small_cfg(c, 2);
 }
 
 static void fr_setup(struct fr_config *f, const struct ike_config *c)
@@ -60,7 +28,7 @@ static void fr_setup(struct fr_config *f, const struct ike_config *c)
 	f->peer = c->local;
 	f->psk = "k";
 	f->id = "s";
-	f->rnd = rnd;
+	f->rnd = eh_rand;
 }
 
 /* Run the exchange; the responder's messages go through fr's mutation.
@@ -77,7 +45,7 @@ static enum ike_status run(struct ike_config *c, struct fr_config *fc, uint8_t *
 	size_t ml = 0;
 	bool have = false;
 
-	rng = 7;
+	eh_rng = 7;
 	fr_init(&fr, fc);
 	sa = ike_sa_new(c, &e);
 	assert_non_null(sa);
@@ -104,10 +72,10 @@ static enum ike_status run(struct ike_config *c, struct fr_config *fc, uint8_t *
 		uint8_t *r = NULL;
 		size_t rl;
 		/* Keep the responder's randomness apart from the engine's. */
-		uint64_t keep = rng;
-		rng = 99 + (uint64_t)round;
+		uint64_t keep = eh_rng;
+		eh_rng = 99 + (uint64_t)round;
 		int rc = fr_handle(&fr, m, ml, &r, &rl);
-		rng = keep;
+		eh_rng = keep;
 		/* The responder keeps its genuine state; the engine may get a
 		 * corrupted IKE_SA_INIT response instead of the real one. */
 		if (round == 0 && init_resp)
@@ -136,7 +104,7 @@ static void init_response_every_byte(void **state)
 	setup_cfg(&c);
 	fr_setup(&fc, &c);
 	/* The genuine response to the (deterministic) request. */
-	rng = 7;
+	eh_rng = 7;
 	struct ike_sa *sa = ike_sa_new(&c, &e);
 	ike_connect(sa, 1);
 	while (ike_next_action(sa, &a))
@@ -146,7 +114,7 @@ static void init_response_every_byte(void **state)
 		}
 	ike_sa_free(sa);
 	fr_init(&fr, &fc);
-	rng = 99;
+	eh_rng = 99;
 	assert_int_equal(fr_handle(&fr, req, ql, &resp, &rl), 0);
 	fr_free(&fr);
 	assert_int_equal(run(&c, &fc, resp, rl), IKE_STATUS_CONNECTED);

@@ -11,43 +11,12 @@
 #include <arpa/inet.h>
 
 #include "ike-lite/ike.h"
+#include "tests/lib/engine_harness.h"
 #include "tests/lib/fake_responder.h"
-
-static uint64_t rng;
-static void rnd(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i < len; i++) {
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
-		p[i] = (uint8_t)(rng >> 24);
-	}
-}
 
 static void setup_cfg(struct ike_config *c)
 {
-	struct sockaddr_in *l = (struct sockaddr_in *)&c->local, *r = (struct sockaddr_in *)&c->remote;
-	ike_config_init(c);
-	l->sin_family = r->sin_family = AF_INET;
-	l->sin_port = r->sin_port = htons(500);
-	inet_pton(AF_INET, "192.0.2.1", &l->sin_addr);
-	inet_pton(AF_INET, "192.0.2.2", &r->sin_addr);
-	c->local_id.type = 2;
-	c->local_id.len = 1;
-	c->local_id.data[0] = 'c';
-	secret_set(&c->psk, "k", 1);
-	c->n_ike_proposals = c->n_child_proposals = 1;
-	c->ike_proposals[0].n_encr = 1;
-	c->ike_proposals[0].encr[0].id = 20;
-	c->ike_proposals[0].encr[0].key_bits = 128;
-	c->ike_proposals[0].n_prf = 1;
-	c->ike_proposals[0].prf[0] = 5;
-	c->ike_proposals[0].n_dh = 1;
-	c->ike_proposals[0].dh[0] = 31;
-	c->child_proposals[0] = c->ike_proposals[0];
-	c->child_proposals[0].n_dh = 0;
-	c->rand = rnd;
+	eh_small_cfg(c, 1);
 	c->dpd_interval_ms = 10000;
 }
 
@@ -92,8 +61,8 @@ static void connect_ok(struct run *r, struct ike_config *c)
 	fc.peer = c->local;
 	fc.psk = "k";
 	fc.id = "s";
-	fc.rnd = rnd;
-	rng = 7;
+	fc.rnd = eh_rand;
+	eh_rng = 7;
 	fr_init(&r->fr, &fc);
 	r->sa = ike_sa_new(c, &e);
 	assert_non_null(r->sa);
@@ -204,7 +173,7 @@ static size_t forge_init_response(const uint8_t *req, size_t req_len, uint16_t e
 	xf[n].type = IKE_TRANS_DH; xf[n++].id = IKE_DH_CURVE25519;
 	prop.nxforms = (uint8_t)n;
 	prop.xforms = xf;
-	dh = ike_dh_new(IKE_DH_CURVE25519, rnd, NULL);
+	dh = ike_dh_new(IKE_DH_CURVE25519, eh_rand, NULL);
 	assert_non_null(dh);
 	assert_int_equal(ike_dh_public(dh, ke, sizeof(ke)), 32);
 	ike_dh_free(dh);
@@ -239,7 +208,7 @@ static void forged_init_response_with_unusable_suite_does_not_end_attempt(void *
 	c.ike_proposals[0].n_integ = 1;
 	c.ike_proposals[0].integ[0] = IKE_INTEG_HMAC_SHA2_256_128;
 	memset(&r, 0, sizeof(r));
-	rng = 7;
+	eh_rng = 7;
 	r.sa = ike_sa_new(&c, &e);
 	assert_non_null(r.sa);
 	r.path.local = c.local;
@@ -317,9 +286,9 @@ static void reserved_esp_spi_from_server_refused(void **state)
 		fc.peer = c.local;
 		fc.psk = "k";
 		fc.id = "s";
-		fc.rnd = rnd;
+		fc.rnd = eh_rand;
 		fc.mutate_plain = set_spi;
-		rng = 7;
+		eh_rng = 7;
 		fr_init(&fr, &fc);
 		sa = ike_sa_new(&c, &e);
 		assert_non_null(sa);
