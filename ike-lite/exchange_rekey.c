@@ -32,7 +32,7 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint32_t rand_below(struct ike_sa *sa, uint32_t n)
+uint32_t eng_rand_below(struct ike_sa *sa, uint32_t n)
 {
 	uint32_t r = 0;
 	if (!n)
@@ -43,16 +43,21 @@ static uint32_t rand_below(struct ike_sa *sa, uint32_t n)
 
 /* ------------------------------------------------------------ planning */
 
-void eng_life_child_installed(struct ike_sa *sa, uint64_t now_ms)
+uint64_t eng_life_rekey_at(struct ike_sa *sa, uint64_t now_ms, uint32_t lifetime_s)
 {
-	uint64_t life = (uint64_t)sa->cfg.child_lifetime_s * 1000;
+	uint64_t life = (uint64_t)lifetime_s * 1000;
 	uint64_t margin = (uint64_t)sa->cfg.rekey_margin_s * 1000;
 	/* §2.8: rekey RekeyMargin before the lifetime ends (default: at 90 %,
 	 * where the kernel's soft limit is), less up to a third of the margin
 	 * at random so both ends rarely start at the same moment. */
 	if (!margin || margin >= life)
 		margin = life / 10;
-	sa->life.rekey_ms = now_ms + life - margin - rand_below(sa, (uint32_t)(margin / 3) + 1);
+	return now_ms + life - margin - eng_rand_below(sa, (uint32_t)(margin / 3) + 1);
+}
+
+void eng_life_child_installed(struct ike_sa *sa, uint64_t now_ms)
+{
+	sa->life.rekey_ms = eng_life_rekey_at(sa, now_ms, sa->cfg.child_lifetime_s);
 	if (!sa->life.ike_rekey_ms)
 		eng_life_plan_ike(sa, now_ms);
 }
@@ -492,7 +497,7 @@ static void retry_later(struct ike_sa *sa, uint64_t now_ms, const char *why)
 	sa->life.rk = RK_IDLE;
 	/* §2.25: TEMPORARY_FAILURE means "try again in a moment"; a random
 	 * delay keeps two colliding ends apart. */
-	sa->life.rekey_ms = now_ms + LIFE_RETRY_MIN_MS + rand_below(sa, LIFE_RETRY_SPAN_MS);
+	sa->life.rekey_ms = now_ms + LIFE_RETRY_MIN_MS + eng_rand_below(sa, LIFE_RETRY_SPAN_MS);
 	log_msg(LOG_INFO, sa->cfg.log_name, "IKE: Child SA rekey postponed: %s", why);
 }
 

@@ -18,22 +18,9 @@
 
 #define IKE_RK_PLAIN_MAX 4096
 
-static uint32_t rand_below(struct ike_sa *sa, uint32_t n)
-{
-	uint32_t r = 0;
-	if (!n)
-		return 0;
-	sa->rnd(&r, sizeof(r));
-	return r % n;
-}
-
 void eng_life_plan_ike(struct ike_sa *sa, uint64_t now_ms)
 {
-	uint64_t life = (uint64_t)sa->cfg.ike_lifetime_s * 1000;
-	uint64_t margin = (uint64_t)sa->cfg.rekey_margin_s * 1000;
-	if (!margin || margin >= life)
-		margin = life / 10;
-	sa->life.ike_rekey_ms = now_ms + life - margin - rand_below(sa, (uint32_t)(margin / 3) + 1);
+	sa->life.ike_rekey_ms = eng_life_rekey_at(sa, now_ms, sa->cfg.ike_lifetime_s);
 }
 
 struct ike_rk_offer {
@@ -282,7 +269,7 @@ later:
 	ike_dh_free(l->dh);
 	l->dh = NULL;
 	log_msg(LOG_WARNING, sa->cfg.log_name, "IKE: IKE SA rekey failed: %s; retrying later", why);
-	l->ike_rekey_ms = now_ms + LIFE_RETRY_MIN_MS + rand_below(sa, LIFE_RETRY_SPAN_MS);
+	l->ike_rekey_ms = now_ms + LIFE_RETRY_MIN_MS + eng_rand_below(sa, LIFE_RETRY_SPAN_MS);
 	if (sa->delete_pending) {
 		sa->delete_pending = false;
 		if (eng_send_info_request(sa, REQ_DELETE, now_ms) < 0)

@@ -68,6 +68,11 @@ int eng_rekey_ike_start(struct ike_sa *sa, uint64_t now_ms);
 int eng_rekey_ike_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);
 
 /* exchange_rekey.c */
+/* A random number below n from the engine's source (0 when n is 0). */
+uint32_t eng_rand_below(struct ike_sa *sa, uint32_t n);
+/* When to rekey an SA of lifetime_s installed at now_ms (Child and IKE SA
+ * alike): RekeyMargin before its end, less a random part of the margin. */
+uint64_t eng_life_rekey_at(struct ike_sa *sa, uint64_t now_ms, uint32_t lifetime_s);
 /* The current pair was just installed at now_ms: plan its rekey. */
 void eng_life_child_installed(struct ike_sa *sa, uint64_t now_ms);
 void eng_life_free(struct ike_sa *sa);
