@@ -175,6 +175,18 @@ int eng_check_choice(const struct ike_sa *sa, bool ike, const struct ike_sa_body
 int eng_check_child_choice(const struct ike_sa *sa, const struct ike_sa_body *sab,
 			   uint16_t *encr, uint16_t *bits, uint16_t *integ, bool *esn,
 			   uint32_t *spi, char *why, size_t whylen);
+/* Our SA offer in the codec's form: the proposals point into xf. */
+struct eng_offer {
+	struct ike_proposal props[IKE_CFG_MAX_PROPOSALS];
+	struct ike_transform xf[IKE_CFG_MAX_PROPOSALS][5 * IKE_CFG_MAX_ALGS];
+	size_t n;
+};
+/* Appends one transform to xs, counting it in *n. */
+void eng_offer_add_xf(struct ike_transform *xs, uint8_t *n, uint8_t type, uint16_t id,
+		      uint16_t bits);
+/* Our proposals from the configuration (ike: IKE SA, no SPI; else ESP with
+ * spi_in, no DH): IKE_SA_INIT, IKE_AUTH, and the rekey of the IKE SA. */
+void eng_make_offer(const struct ike_sa *sa, bool ike, struct eng_offer *o);
 /* Our SA offer (ike: IKE SA; else ESP with spi_in) appended to b. */
 int eng_build_offer(const struct ike_sa *sa, bool ike, struct ike_builder *b);
 

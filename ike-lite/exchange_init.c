@@ -8,15 +8,8 @@
 #include "ike-lite/auth.h"
 #include "lib/log.h"
 
-/* Transforms of our offer, in the codec's form.  Storage for all of them
- * is in one array the proposals point into. */
-struct offer {
-	struct ike_proposal props[IKE_CFG_MAX_PROPOSALS];
-	struct ike_transform xf[IKE_CFG_MAX_PROPOSALS][5 * IKE_CFG_MAX_ALGS];
-	size_t n;
-};
-
-static void add_xf(struct ike_transform *xs, uint8_t *n, uint8_t type, uint16_t id, uint16_t bits)
+void eng_offer_add_xf(struct ike_transform *xs, uint8_t *n, uint8_t type, uint16_t id,
+		      uint16_t bits)
 {
 	struct ike_transform *t = &xs[(*n)++];
 	memset(t, 0, sizeof(*t));
@@ -27,7 +20,7 @@ static void add_xf(struct ike_transform *xs, uint8_t *n, uint8_t type, uint16_t 
 
 /* ike: IKE SA proposals; else ESP with our inbound SPI (never a DH in
  * IKE_AUTH, §1.2). */
-static void make_offer(const struct ike_sa *sa, bool ike, struct offer *o)
+void eng_make_offer(const struct ike_sa *sa, bool ike, struct eng_offer *o)
 {
 	const struct ike_cfg_proposal *ps = ike ? sa->cfg.ike_proposals : sa->cfg.child_proposals;
 	size_t n = ike ? sa->cfg.n_ike_proposals : sa->cfg.n_child_proposals;
@@ -47,21 +40,21 @@ static void make_offer(const struct ike_sa *sa, bool ike, struct offer *o)
 			p->spi[3] = (uint8_t)sa->spi_in;
 		}
 		for (size_t j = 0; j < c->n_encr; j++)
-			add_xf(o->xf[i], &k, IKE_TRANS_ENCR, c->encr[j].id, c->encr[j].key_bits);
+			eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_ENCR, c->encr[j].id, c->encr[j].key_bits);
 		if (ike)
 			for (size_t j = 0; j < c->n_prf; j++)
-				add_xf(o->xf[i], &k, IKE_TRANS_PRF, c->prf[j], 0);
+				eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_PRF, c->prf[j], 0);
 		for (size_t j = 0; j < c->n_integ; j++)
 			if (c->integ[j])
-				add_xf(o->xf[i], &k, IKE_TRANS_INTEG, c->integ[j], 0);
+				eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_INTEG, c->integ[j], 0);
 		if (ike) {
 			for (size_t j = 0; j < c->n_dh; j++)
-				add_xf(o->xf[i], &k, IKE_TRANS_DH, c->dh[j], 0);
+				eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_DH, c->dh[j], 0);
 		} else {
 			if (!c->n_esn)
-				add_xf(o->xf[i], &k, IKE_TRANS_ESN, IKE_ESN_NO, 0);
+				eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_ESN, IKE_ESN_NO, 0);
 			for (size_t j = 0; j < c->n_esn; j++)
-				add_xf(o->xf[i], &k, IKE_TRANS_ESN, c->esn[j], 0);
+				eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_ESN, c->esn[j], 0);
 		}
 		p->nxforms = k;
 		p->xforms = o->xf[i];
@@ -90,11 +83,11 @@ static bool offered(const struct ike_proposal *p, const struct ike_transform *t)
 int eng_check_choice(const struct ike_sa *sa, bool ike, const struct ike_sa_body *sab,
 		     struct eng_choice *out, char *why, size_t whylen)
 {
-	struct offer o;
+	struct eng_offer o;
 	const struct ike_proposal *r, *mine;
 	unsigned seen[6] = { 0 };
 
-	make_offer(sa, ike, &o);
+	eng_make_offer(sa, ike, &o);
 	memset(out, 0, sizeof(*out));
 	if (sab->nprops != 1) {
 		snprintf(why, whylen, "the server chose %u proposals instead of one", sab->nprops);
@@ -155,7 +148,7 @@ static int build_init(struct ike_sa *sa, uint8_t **out, size_t *out_len)
 {
 	struct ike_builder b;
 	struct ike_header h;
-	struct offer *o = NULL;
+	struct eng_offer *o = NULL;
 	uint8_t *buf = NULL, ke[1024], hash[20];
 	uint8_t zero[8] = { 0 };
 	struct pvpn_err err;
@@ -169,7 +162,7 @@ static int build_init(struct ike_sa *sa, uint8_t **out, size_t *out_len)
 		rc = -ENOMEM;
 		goto out;
 	}
-	make_offer(sa, true, o);
+	eng_make_offer(sa, true, o);
 	if ((kelen = ike_dh_public(sa->dh, ke, sizeof(ke))) < 0) {
 		rc = kelen;
 		goto out;
@@ -487,11 +480,11 @@ int eng_check_child_choice(const struct ike_sa *sa, const struct ike_sa_body *sa
 /* For the fake responder and exchange_auth.c: our SA offer as payloads. */
 int eng_build_offer(const struct ike_sa *sa, bool ike, struct ike_builder *b)
 {
-	struct offer *o = malloc(sizeof(*o));
+	struct eng_offer *o = malloc(sizeof(*o));
 	int rc;
 	if (!o)
 		return -ENOMEM;
-	make_offer(sa, ike, o);
+	eng_make_offer(sa, ike, o);
 	rc = ike_build_sa(b, o->props, o->n);
 	free(o);
 	return rc;

@@ -192,22 +192,7 @@ static bool group_offered(const struct ike_sa *sa, uint16_t g)
 	return false;
 }
 
-struct life_offer {
-	struct ike_proposal props[IKE_CFG_MAX_PROPOSALS];
-	struct ike_transform xf[IKE_CFG_MAX_PROPOSALS][5 * IKE_CFG_MAX_ALGS];
-	size_t n;
-};
-
-static void add_xf(struct ike_transform *xs, uint8_t *n, uint8_t type, uint16_t id, uint16_t bits)
-{
-	struct ike_transform *t = &xs[(*n)++];
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	t->id = id;
-	t->key_length = bits;
-}
-
-static void make_offer(const struct ike_sa *sa, uint32_t spi, struct life_offer *o)
+static void make_offer(const struct ike_sa *sa, uint32_t spi, struct eng_offer *o)
 {
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < sa->cfg.n_child_proposals; i++) {
@@ -221,16 +206,16 @@ static void make_offer(const struct ike_sa *sa, uint32_t spi, struct life_offer 
 		p->spi_size = 4;
 		put32(p->spi, spi);
 		for (size_t j = 0; j < c->n_encr; j++)
-			add_xf(o->xf[i], &k, IKE_TRANS_ENCR, c->encr[j].id, c->encr[j].key_bits);
+			eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_ENCR, c->encr[j].id, c->encr[j].key_bits);
 		for (size_t j = 0; j < c->n_integ; j++)
 			if (c->integ[j])
-				add_xf(o->xf[i], &k, IKE_TRANS_INTEG, c->integ[j], 0);
+				eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_INTEG, c->integ[j], 0);
 		for (size_t j = 0; j < ng; j++)
-			add_xf(o->xf[i], &k, IKE_TRANS_DH, gs[j], 0);
+			eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_DH, gs[j], 0);
 		if (!c->n_esn)
-			add_xf(o->xf[i], &k, IKE_TRANS_ESN, IKE_ESN_NO, 0);
+			eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_ESN, IKE_ESN_NO, 0);
 		for (size_t j = 0; j < c->n_esn; j++)
-			add_xf(o->xf[i], &k, IKE_TRANS_ESN, c->esn[j], 0);
+			eng_offer_add_xf(o->xf[i], &k, IKE_TRANS_ESN, c->esn[j], 0);
 		p->nxforms = k;
 		p->xforms = o->xf[i];
 	}
@@ -253,7 +238,7 @@ static void ts_from_cfg(const struct ike_cfg_ts *c, size_t n, struct ike_ts *out
 static int send_request(struct ike_sa *sa, uint64_t now_ms)
 {
 	struct eng_life *l = &sa->life;
-	struct life_offer *o = NULL;
+	struct eng_offer *o = NULL;
 	struct ike_ts ts[IKE_CFG_MAX_TS];
 	struct ike_builder b;
 	struct pvpn_err err;
@@ -429,7 +414,7 @@ static int check_choice(const struct ike_sa *sa, const struct ike_sa_body *sab,
 			uint16_t ke_group, struct ike_suite *esp, bool *esn, uint32_t *spi,
 			char *why, size_t whylen)
 {
-	struct life_offer *o = malloc(sizeof(*o));
+	struct eng_offer *o = malloc(sizeof(*o));
 	const struct ike_proposal *r, *mine;
 	unsigned seen[6] = { 0 };
 	uint16_t encr = 0, bits = 0, integ = 0, dh = 0, e = IKE_ESN_NO;

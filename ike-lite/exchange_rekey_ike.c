@@ -23,52 +23,21 @@ void eng_life_plan_ike(struct ike_sa *sa, uint64_t now_ms)
 	sa->life.ike_rekey_ms = eng_life_rekey_at(sa, now_ms, sa->cfg.ike_lifetime_s);
 }
 
-struct ike_rk_offer {
-	struct ike_proposal props[IKE_CFG_MAX_PROPOSALS];
-	struct ike_transform xf[IKE_CFG_MAX_PROPOSALS][5 * IKE_CFG_MAX_ALGS];
-	size_t n;
-};
-
-static void add_xf(struct ike_transform *xs, uint8_t *n, uint8_t type, uint16_t id, uint16_t bits)
+/* Our IKE proposals (those of IKE_SA_INIT) with the new SPI (§3.3.1: 8
+ * bytes when rekeying). */
+static void make_offer(const struct ike_sa *sa, const uint8_t spi[8], struct eng_offer *o)
 {
-	struct ike_transform *t = &xs[(*n)++];
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	t->id = id;
-	t->key_length = bits;
-}
-
-/* Our IKE proposals with the new SPI (§3.3.1: 8 bytes when rekeying). */
-static void make_offer(const struct ike_sa *sa, const uint8_t spi[8], struct ike_rk_offer *o)
-{
-	memset(o, 0, sizeof(*o));
-	for (size_t i = 0; i < sa->cfg.n_ike_proposals; i++) {
-		const struct ike_cfg_proposal *c = &sa->cfg.ike_proposals[i];
-		struct ike_proposal *p = &o->props[i];
-		uint8_t k = 0;
-		p->num = (uint8_t)(i + 1);
-		p->protocol = IKE_PROTO_IKE;
-		p->spi_size = 8;
-		memcpy(p->spi, spi, 8);
-		for (size_t j = 0; j < c->n_encr; j++)
-			add_xf(o->xf[i], &k, IKE_TRANS_ENCR, c->encr[j].id, c->encr[j].key_bits);
-		for (size_t j = 0; j < c->n_prf; j++)
-			add_xf(o->xf[i], &k, IKE_TRANS_PRF, c->prf[j], 0);
-		for (size_t j = 0; j < c->n_integ; j++)
-			if (c->integ[j])
-				add_xf(o->xf[i], &k, IKE_TRANS_INTEG, c->integ[j], 0);
-		for (size_t j = 0; j < c->n_dh; j++)
-			add_xf(o->xf[i], &k, IKE_TRANS_DH, c->dh[j], 0);
-		p->nxforms = k;
-		p->xforms = o->xf[i];
+	eng_make_offer(sa, true, o);
+	for (size_t i = 0; i < o->n; i++) {
+		o->props[i].spi_size = 8;
+		memcpy(o->props[i].spi, spi, 8);
 	}
-	o->n = sa->cfg.n_ike_proposals;
 }
 
 int eng_rekey_ike_start(struct ike_sa *sa, uint64_t now_ms)
 {
 	struct eng_life *l = &sa->life;
-	struct ike_rk_offer *o = malloc(sizeof(*o));
+	struct eng_offer *o = malloc(sizeof(*o));
 	uint8_t *plain = malloc(IKE_RK_PLAIN_MAX), *msg = NULL, ke[1024], first = 0;
 	struct ike_builder b;
 	struct pvpn_err err;
@@ -126,7 +95,7 @@ out:
 static int check_choice(const struct ike_sa *sa, const struct ike_sa_body *sab,
 			struct ike_suite *s, uint8_t spi_r[8], char *why, size_t whylen)
 {
-	struct ike_rk_offer *o = malloc(sizeof(*o));
+	struct eng_offer *o = malloc(sizeof(*o));
 	const struct ike_proposal *r, *mine;
 	uint16_t encr = 0, bits = 0, prf = 0, integ = 0, dh = 0;
 	unsigned seen[6] = { 0 };
