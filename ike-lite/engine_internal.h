@@ -191,6 +191,13 @@ void eng_make_offer(const struct ike_sa *sa, bool ike, struct eng_offer *o);
 int eng_build_offer(const struct ike_sa *sa, bool ike, struct ike_builder *b);
 
 /* exchange_auth.c */
+/* Queues the action installing the pair spi_in/spi_out (rekey: beside the
+ * current one) with these algorithms and copies of keys ("i" = outbound),
+ * on the current path and selectors; used after IKE_AUTH and after a rekey
+ * of the Child SA.  -ENOMEM (nothing queued) when the keys cannot be
+ * copied; a failed queue frees the copies. */
+int eng_queue_install_child(struct ike_sa *sa, bool rekey, uint32_t spi_in, uint32_t spi_out,
+			    const struct ike_suite *esp, bool esn, const struct ike_child_keys *keys);
 int eng_auth_start(struct ike_sa *sa, uint64_t now_ms);
 int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);
 

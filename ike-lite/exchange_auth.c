@@ -256,11 +256,58 @@ static void fail_after_auth(struct ike_sa *sa, enum ike_error e, const char *det
 	eng_close(sa, e, "%s", detail);
 }
 
+int eng_queue_install_child(struct ike_sa *sa, bool rekey, uint32_t spi_in, uint32_t spi_out,
+			    const struct ike_suite *esp, bool esn, const struct ike_child_keys *keys)
+{
+	struct ike_action a;
+	struct ike_act_child *c = &a.u.install;
+
+	memset(&a, 0, sizeof(a));
+	a.type = IKE_ACT_INSTALL_CHILD;
+	c->rekey = rekey;
+	c->spi_in = spi_in;
+	c->spi_out = spi_out;
+	c->local = sa->cfg.local;
+	c->remote = sa->cfg.remote;
+	eng_set_port(&c->local, 0);
+	eng_set_port(&c->remote, 0);
+	c->proto = IPPROTO_ESP;
+	c->tunnel = true;
+	c->encap = sa->natt;
+	if (sa->natt) {
+		c->encap_local_port = eng_port(&sa->path.local);
+		c->encap_remote_port = eng_port(&sa->path.remote);
+	}
+	c->encr_id = esp->encr;
+	c->encr_key_bits = esp->encr_key_bits;
+	c->integ_id = esp->integ;
+	c->esn = esn;
+	/* We are the initiator: "i" keys protect what we send. */
+	if (secret_dup(&c->encr_out, &keys->encr_i) < 0 || secret_dup(&c->encr_in, &keys->encr_r) < 0 ||
+	    secret_dup(&c->integ_out, &keys->integ_i) < 0 ||
+	    secret_dup(&c->integ_in, &keys->integ_r) < 0) {
+		secret_free(&c->encr_out); secret_free(&c->encr_in);
+		secret_free(&c->integ_out); secret_free(&c->integ_in);
+		return -ENOMEM;
+	}
+	memcpy(c->ts_local, sa->ts_l, sizeof(sa->ts_l));
+	c->n_ts_local = sa->n_ts_l;
+	memcpy(c->ts_remote, sa->ts_r, sizeof(sa->ts_r));
+	c->n_ts_remote = sa->n_ts_r;
+	c->reqid = sa->cfg.reqid;
+	c->hard_lifetime_s = sa->cfg.child_lifetime_s;
+	c->soft_lifetime_s = sa->cfg.child_lifetime_s - sa->cfg.child_lifetime_s / 10;
+	if (eng_queue(sa, &a, NULL, 0, NULL) < 0) {
+		secret_free(&c->encr_out); secret_free(&c->encr_in);
+		secret_free(&c->integ_out); secret_free(&c->integ_in);
+	}
+	return 0;
+}
+
 static int install(struct ike_sa *sa, const struct ike_message *in, uint16_t encr,
 		   uint16_t bits, uint16_t integ, bool esn, uint32_t spi_out)
 {
 	struct ike_action a;
-	struct ike_act_child *c = &a.u.install;
 	const struct ike_payload *p;
 	struct pvpn_err err;
 	int rc;
@@ -302,44 +349,11 @@ static int install(struct ike_sa *sa, const struct ike_message *in, uint16_t enc
 		eng_queue(sa, &a, NULL, 0, NULL);
 	}
 
-	memset(&a, 0, sizeof(a));
-	a.type = IKE_ACT_INSTALL_CHILD;
-	c->spi_in = sa->spi_in;
-	c->spi_out = sa->spi_out;
-	c->local = sa->cfg.local;
-	c->remote = sa->cfg.remote;
-	eng_set_port(&c->local, 0);
-	eng_set_port(&c->remote, 0);
-	c->proto = IPPROTO_ESP;
-	c->tunnel = true;
-	c->encap = sa->natt;
-	if (sa->natt) {
-		c->encap_local_port = eng_port(&sa->path.local);
-		c->encap_remote_port = eng_port(&sa->path.remote);
-	}
-	c->encr_id = encr;
-	c->encr_key_bits = bits;
-	c->integ_id = integ;
-	c->esn = esn;
-	/* We are the initiator: "i" keys protect what we send. */
-	if (secret_dup(&c->encr_out, &sa->ck.encr_i) < 0 || secret_dup(&c->encr_in, &sa->ck.encr_r) < 0 ||
-	    secret_dup(&c->integ_out, &sa->ck.integ_i) < 0 || secret_dup(&c->integ_in, &sa->ck.integ_r) < 0) {
-		secret_free(&c->encr_out); secret_free(&c->encr_in);
-		secret_free(&c->integ_out); secret_free(&c->integ_in);
+	if (eng_queue_install_child(sa, false, sa->spi_in, sa->spi_out, &sa->esp, esn,
+				    &sa->ck) < 0) {
 		sa->child_up = false;
 		fail_after_auth(sa, IKE_ERR_CONFIGURATION_FAILED, "out of memory");
 		return 0;
-	}
-	memcpy(c->ts_local, sa->ts_l, sizeof(sa->ts_l));
-	c->n_ts_local = sa->n_ts_l;
-	memcpy(c->ts_remote, sa->ts_r, sizeof(sa->ts_r));
-	c->n_ts_remote = sa->n_ts_r;
-	c->reqid = sa->cfg.reqid;
-	c->hard_lifetime_s = sa->cfg.child_lifetime_s;
-	c->soft_lifetime_s = sa->cfg.child_lifetime_s - sa->cfg.child_lifetime_s / 10;
-	if (eng_queue(sa, &a, NULL, 0, NULL) < 0) {
-		secret_free(&c->encr_out); secret_free(&c->encr_in);
-		secret_free(&c->integ_out); secret_free(&c->integ_in);
 	}
 	eng_status(sa, IKE_STATUS_CONNECTED, IKE_ERR_NONE, "Child SA %08x/%08x%s",
 		   (unsigned)sa->spi_in, (unsigned)sa->spi_out, sa->natt ? " (UDP-encapsulated)" : "");

@@ -312,51 +312,13 @@ static void switch_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
 			const struct ike_suite *esp, bool esn, struct ike_child_keys *keys,
 			uint64_t now_ms, bool we_started)
 {
-	struct ike_action a;
-	struct ike_act_child *c = &a.u.install;
-
 	/* Only one replaced pair at a time: an older one goes now. */
 	remove_old(sa);
 
-	memset(&a, 0, sizeof(a));
-	a.type = IKE_ACT_INSTALL_CHILD;
-	c->rekey = true;
-	c->spi_in = spi_in;
-	c->spi_out = spi_out;
-	c->local = sa->cfg.local;
-	c->remote = sa->cfg.remote;
-	eng_set_port(&c->local, 0);
-	eng_set_port(&c->remote, 0);
-	c->proto = IPPROTO_ESP;
-	c->tunnel = true;
-	c->encap = sa->natt;
-	if (sa->natt) {
-		c->encap_local_port = eng_port(&sa->path.local);
-		c->encap_remote_port = eng_port(&sa->path.remote);
-	}
-	c->encr_id = esp->encr;
-	c->encr_key_bits = esp->encr_key_bits;
-	c->integ_id = esp->integ;
-	c->esn = esn;
-	if (secret_dup(&c->encr_out, &keys->encr_i) < 0 || secret_dup(&c->encr_in, &keys->encr_r) < 0 ||
-	    secret_dup(&c->integ_out, &keys->integ_i) < 0 ||
-	    secret_dup(&c->integ_in, &keys->integ_r) < 0) {
-		secret_free(&c->encr_out); secret_free(&c->encr_in);
-		secret_free(&c->integ_out); secret_free(&c->integ_in);
+	if (eng_queue_install_child(sa, true, spi_in, spi_out, esp, esn, keys) < 0) {
 		ike_child_keys_free(keys);
 		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "out of memory rekeying the Child SA");
 		return;
-	}
-	memcpy(c->ts_local, sa->ts_l, sizeof(sa->ts_l));
-	c->n_ts_local = sa->n_ts_l;
-	memcpy(c->ts_remote, sa->ts_r, sizeof(sa->ts_r));
-	c->n_ts_remote = sa->n_ts_r;
-	c->reqid = sa->cfg.reqid;
-	c->hard_lifetime_s = sa->cfg.child_lifetime_s;
-	c->soft_lifetime_s = sa->cfg.child_lifetime_s - sa->cfg.child_lifetime_s / 10;
-	if (eng_queue(sa, &a, NULL, 0, NULL) < 0) {
-		secret_free(&c->encr_out); secret_free(&c->encr_in);
-		secret_free(&c->integ_out); secret_free(&c->integ_in);
 	}
 
 	sa->life.old_valid = true;
