@@ -310,6 +310,7 @@ enum ike_action_type {
 	IKE_ACT_STATUS,
 	IKE_ACT_CONFIG,
 	IKE_ACT_KEYLOG,
+	IKE_ACT_MIGRATE,
 };
 
 struct ike_act_send {
@@ -385,6 +386,27 @@ struct ike_act_config {
 	uint8_t subnet6_prefix[IKE_MAX_CP_ADDRS];
 };
 
+/* The IKE SA moved to another path (MOBIKE UPDATE_SA_ADDRESSES answered,
+ * RFC 4555 §3.5; or a NAT mapping change, §3.8 / RFC 3948): move every
+ * installed SA pair of the Child SA (the current one and a replaced one
+ * still in its grace period) and the policies' templates from the old
+ * addresses to the new ones, keeping SPIs, keys and replay state.  The
+ * encapsulation may start, stop or change ports.  Addresses carry no
+ * ports (the encap ports are below). */
+#define IKE_MIGRATE_MAX_PAIRS 2
+struct ike_act_migrate {
+	struct sockaddr_storage old_local, old_remote;
+	struct sockaddr_storage new_local, new_remote;
+	bool old_encap;
+	uint16_t old_encap_local_port, old_encap_remote_port;
+	bool new_encap;
+	uint16_t new_encap_local_port, new_encap_remote_port;
+	uint8_t proto;                   /* IPPROTO_ESP */
+	uint32_t reqid;
+	size_t n_pairs;
+	struct { uint32_t spi_in, spi_out; } pairs[IKE_MIGRATE_MAX_PAIRS];
+};
+
 /* Key log block (text, NUL-terminated, SECRET): one block per IKE SA in
  * the fixtures' keys.txt `name=hex` format as pvpn-ikedump --keys reads it:
  *   spi_i=<8 bytes>  spi_r=<8 bytes>   (first, to tell blocks apart)
@@ -408,6 +430,7 @@ struct ike_action {
 		struct ike_act_status status;
 		struct ike_act_config config;
 		struct ike_act_keylog keylog;
+		struct ike_act_migrate migrate;
 	} u;
 };
 
