@@ -115,6 +115,9 @@ struct ike_sa {
 	struct eng_auth *auth;
 	uint32_t peer_hashes;      /* SIGNATURE_HASH_ALGORITHMS of the responder (RFC 7427) */
 
+	/* Re-authentication (reauth.c, RFC 4478): when to start it; 0 = none. */
+	uint64_t reauth_ms;
+
 	/* Scratch for parsing (large: pools). */
 	struct ike_message *m_outer, *m_inner;
 };
@@ -226,6 +229,13 @@ int eng_auth_eap(struct ike_sa *sa, const struct ike_message *in, uint64_t now_m
 /* True while EAP rounds are going on (the final response is the one with
  * the MSK-based AUTH and the Child SA). */
 bool eng_auth_in_eap(const struct ike_sa *sa);
+
+/* reauth.c — RFC 4478 AUTH_LIFETIME in a protected message of the
+ * server's (IKE_AUTH response, INFORMATIONAL): plans ike_reauth_deadline. */
+void eng_reauth_notify(struct ike_sa *sa, const struct ike_message *in, uint64_t now_ms);
+/* Fills the CP request's address attributes with cfg.reauth_vip4/6;
+ * buf (at least 17 bytes) holds the IPv6 value until the CP is built. */
+void eng_reauth_cp(const struct ike_sa *sa, struct ike_cp_attr *cp, size_t n, uint8_t *buf);
 
 /* exchange_info.c */
 int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms);

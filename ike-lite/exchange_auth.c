@@ -61,7 +61,7 @@ int eng_auth_start(struct ike_sa *sa, uint64_t now_ms)
 {
 	struct ike_builder b;
 	struct pvpn_err err;
-	uint8_t *plain = NULL, *msg = NULL, idb[4 + IKE_CFG_MAX_ID_LEN];
+	uint8_t *plain = NULL, *msg = NULL, idb[4 + IKE_CFG_MAX_ID_LEN], vip6_req[17];
 	struct ike_ts ts[IKE_CFG_MAX_TS];
 	struct ike_cp_attr cp[5];
 	size_t ncp = 0, nts, plain_len, len, idlen;
@@ -93,10 +93,13 @@ int eng_auth_start(struct ike_sa *sa, uint64_t now_ms)
 		cp[ncp++].type = IKE_CP_INTERNAL_IP6_DNS;
 	if (sa->cfg.want_domains)
 		cp[ncp++].type = IKE_CP_INTERNAL_DNS_DOMAIN;
+	eng_reauth_cp(sa, cp, ncp, vip6_req);
 	if (ncp)
 		ike_build_cp(&b, IKE_CFG_REQUEST, cp, ncp);
-	/* §2.4: the server may drop state left by an earlier run of ours. */
-	ike_build_notify(&b, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
+	/* §2.4: the server may drop state left by an earlier run of ours;
+	 * not when re-authenticating (RFC 4478): the old SA is still ours. */
+	if (!sa->cfg.reauth)
+		ike_build_notify(&b, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
 	eng_build_offer(sa, false, &b);
 	nts = our_ts(sa, true, ts);
 	ike_build_ts(&b, IKE_PT_TSI, ts, nts);
@@ -449,5 +452,8 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		fail_after_auth(sa, IKE_ERR_NEGOTIATION_FAILED, why);
 		return 0;
 	}
-	return install(sa, in, encr, bits, integ, esn, spi_out);
+	rc = install(sa, in, encr, bits, integ, esn, spi_out);
+	if (sa->state == ST_ESTABLISHED)
+		eng_reauth_notify(sa, in, now_ms);   /* RFC 4478 */
+	return rc;
 }

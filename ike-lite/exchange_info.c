@@ -81,6 +81,7 @@ int eng_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		eng_close(sa, IKE_ERR_NONE, "disconnected");
 		return 0;
 	}
+	eng_reauth_notify(sa, sa->m_inner, now_ms);   /* RFC 4478 §3 */
 	eng_request_clear(sa);
 	if (sa->delete_pending) {
 		sa->delete_pending = false;
@@ -146,6 +147,7 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 	if (h.exchange == IKE_CREATE_CHILD_SA)
 		/* exchange_rekey.c: a Child SA rekey, or a refusal. */
 		return eng_rekey_request(sa, h.message_id, now_ms);
+	eng_reauth_notify(sa, in, now_ms);   /* RFC 4478 §3 */
 
 	while ((p = ike_message_find(in, IKE_PT_DELETE, &from))) {
 		const struct ike_delete_body *d = &p->u.del;

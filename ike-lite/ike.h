@@ -191,6 +191,14 @@ struct ike_config {
 
 	uint32_t reqid;                  /* hint passed back in INSTALL_CHILD */
 
+	/* Re-authentication (RFC 4478, ike-lite/reauth.c): this IKE SA
+	 * replaces one that is up, so IKE_AUTH carries no INITIAL_CONTACT
+	 * (RFC 7296 §2.4: the old SA is still alive) and the CP request asks
+	 * for the virtual IPs we hold (nonzero ones; §3.15.1). */
+	bool reauth;
+	struct in_addr reauth_vip4;
+	struct in6_addr reauth_vip6;
+
 	ike_rand_fn rand;                /* NULL = libsodium (crypto.h) */
 
 	const char *log_name;            /* prefix for log lines (profile name); may be NULL;
@@ -269,6 +277,16 @@ int ike_path_changed(struct ike_sa *sa, const struct sockaddr_storage *new_local
 int ike_check_liveness(struct ike_sa *sa, uint64_t now_ms);
 /* The current Child SA pair's SPIs (host order); -ENOTCONN when none. */
 int ike_child_spis(const struct ike_sa *sa, uint32_t *spi_in, uint32_t *spi_out);
+
+/* When the daemon should start re-authenticating (a second IKE SA, RFC
+ * 4478): a random margin before the AUTH_LIFETIME the server sent in
+ * IKE_AUTH or an INFORMATIONAL ends; 0 = the server asked for none.  Not
+ * part of ike_next_deadline: the engine does nothing at that time. */
+uint64_t ike_reauth_deadline(const struct ike_sa *sa);
+/* True when the UDP payload (as ike_receive takes it) names this SA's
+ * initiator SPI: routes datagrams between two IKE SAs with one server. */
+bool ike_owns_datagram(const struct ike_sa *sa, const uint8_t *dgram, size_t len,
+		       const struct ike_path *path);
 
 /* Earliest time (same clock as now_ms) ike_tick wants to run; 0 = none. */
 uint64_t ike_next_deadline(const struct ike_sa *sa);
