@@ -265,12 +265,36 @@ int ike_rekey_child(struct ike_sa *sa, uint64_t now_ms);
  * waits a whole dpd_interval_ms from now (RFC 7296 §2.4). */
 void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms);
 /* The route to the server now leaves from another local address (or none:
- * new_local NULL).  MOBIKE (RFC 4555) is not implemented, so the IKE SA
- * ends (DELETE on the old path, best effort; STATUS disconnected without
- * an error) and the daemon reconnects.  1 when it ended, 0 when the
- * address is the same, -ENOTCONN. */
+ * new_local NULL; its port is ignored).
+ * With MOBIKE agreed (RFC 4555: MOBIKE_SUPPORTED both ways in IKE_AUTH,
+ * cfg.disable_mobike off) the IKE SA moves: an INFORMATIONAL request with
+ * UPDATE_SA_ADDRESSES and NAT detection for the new path goes out FROM
+ * new_local (after any exchange in flight, window of one); on its answer
+ * the engine redoes NAT detection, queues IKE_ACT_MIGRATE (current pair and
+ * a replaced pair still in grace) and stays connected.  A newer change
+ * while one is pending restarts with the newest address.  new_local NULL
+ * keeps the SA and waits for the next call with a path; no path or no
+ * answer within the retransmission budget ends it (IKE_ERR_SERVER_DEAD),
+ * an error answer (UNACCEPTABLE_ADDRESSES, ...) ends it too, and the
+ * daemon reconnects.
+ * Without MOBIKE the IKE SA ends (DELETE on the old path, best effort;
+ * STATUS disconnected without an error) and the daemon reconnects.
+ * Returns 1 when the SA ended (reconnect), 0 when it stays (the same
+ * address, or a MOBIKE update started or waits for a path), -ENOTCONN. */
 int ike_path_changed(struct ike_sa *sa, const struct sockaddr_storage *new_local,
 		     uint64_t now_ms);
+/* The server's address/port as seen now differs from the SA's (the
+ * kernel's XFRM MAPPING event for our inbound UDP-encapsulated SA: an
+ * authenticated ESP packet came from new_remote, port included).  RFC 7296
+ * §2.23: only when the server is behind a NAT (its NAT rebound); the
+ * engine then sends IKE to new_remote and queues IKE_ACT_MIGRATE with the
+ * new encap remote port (and address).  The engine does the same by itself
+ * when an authenticated, new IKE message arrives from a new remote port
+ * while the server is behind a NAT.  1 when the path moved, 0 when nothing
+ * changed, -EPERM when the server is not behind a NAT (ignored), -EINVAL
+ * for another address family, -ENOTCONN when not established. */
+int ike_nat_mapping(struct ike_sa *sa, const struct sockaddr_storage *new_remote,
+		    uint64_t now_ms);
 /* Send a liveness check now (RFC 7296 §2.4), e.g. when ESP goes out but
  * nothing comes back.  1 when sent, 0 when one is already outstanding,
  * -EBUSY when another exchange is, -ENOTCONN. */
