@@ -78,6 +78,9 @@ enum ike_cred_kind {
 	/* seams for later issues: */
 	IKE_CRED_CERT = 2,
 	IKE_CRED_EAP = 3,
+	/* EAP-TLS (RFC 5216) with cert/key, EAP-only (RFC 5998) when the
+	 * server agrees; eap_user, when set, answers EAP-Identity. */
+	IKE_CRED_EAP_TLS = 4,
 };
 
 struct ike_encr_alg {
