@@ -141,8 +141,19 @@ struct ike_config {
 	struct ike_id server_cert_id;
 	char server_cert_cn[256];        /* ServerCertificateCommonName; "" = any */
 	char server_cert_issuer_cn[256]; /* ServerCertificateIssuerCommonName */
-	bool revocation_check;           /* CRLs (crl) checked for the whole chain */
+	bool revocation_check;           /* CRLs (crl), then OCSP, for the whole chain */
 	bool revocation_strict;          /* no revocation information = fail */
+	/* OCSP (RFC 6960, ike-lite/ocsp.c) for certificates of the server's
+	 * chain without a CRL here, only after the chain verified: the
+	 * engine builds the request and checks the answer, the daemon
+	 * carries it (ike-lite does no I/O).  POST req (a DER OCSPRequest)
+	 * to url (http://...) and hand back the body in *resp (malloc'd; the
+	 * engine free()s it).  0, or negative with why in err.  Called from
+	 * within ike_receive, so it blocks the engine while it runs: keep it
+	 * bounded.  NULL = no OCSP. */
+	int (*ocsp_fetch)(void *ctx, const char *url, const uint8_t *req, size_t req_len,
+			  uint8_t **resp, size_t *resp_len, struct pvpn_err *err);
+	void *ocsp_ctx;
 	/* Seconds since the epoch for certificate validity; NULL = time(). */
 	int64_t (*wall_clock)(void);
 
