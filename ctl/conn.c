@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctl/lifecycle.h"
+#include "ctl/reauth.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -553,6 +554,22 @@ void ctl_conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 	conn_drain(d, c);
 }
 
+/* For ctl/reauth.c (reauth.h). */
+void ctl_conn_send(struct ctl_daemon *d, struct ctl_conn *c, const struct ike_act_send *s)
+{
+	act_send(d, c, s);
+}
+
+int ctl_conn_install_full(struct ctl_daemon *d, struct ctl_conn *c, const struct ike_act_child *ch)
+{
+	return install_child(d, c, ch);
+}
+
+void ctl_conn_teardown(struct ctl_daemon *d, struct ctl_conn *c)
+{
+	inst_teardown(d, c);
+}
+
 static void rearm_timer(struct ctl_daemon *d)
 {
 	uint64_t next = 0;
@@ -569,6 +586,9 @@ static void rearm_timer(struct ctl_daemon *d)
 	uint64_t rc_at = ctl_life_deadline(d);
 	if (rc_at && (!next || rc_at < next))
 		next = rc_at;
+	uint64_t ra_at = ctl_reauth_deadline(d);
+	if (ra_at && (!next || ra_at < next))
+		next = ra_at;
 	ctl_timer_arm(d->timer_fd, next);
 }
 
@@ -584,6 +604,7 @@ static bool any_active(struct ctl_daemon *d)
  * engine; the record stays for status and last error. */
 static void conn_finished(struct ctl_daemon *d, struct ctl_conn *c)
 {
+	ctl_reauth_abort(d, c);
 	inst_teardown(d, c);
 	if (c->sa) {
 		ike_sa_free(c->sa);
@@ -642,6 +663,11 @@ static void on_ike_socket(void *ctx, int fd, uint32_t events)
 			struct ctl_conn *c = &d->conns[i];
 			if (!c->used || !c->sa || !ss_same_addr(&c->remote, &path.remote))
 				continue;
+			/* A second IKE SA of c's (re-authentication), by SPI. */
+			if (ctl_reauth_receive(d, c, buf, (size_t)n, &path, now)) {
+				taken = true;
+				continue;
+			}
 			int rc = ike_receive(c->sa, buf, (size_t)n, &path, now);
 			if (rc == 0)
 				taken = true;
@@ -664,6 +690,7 @@ static void teardown_all(struct ctl_daemon *d)
 		struct ctl_conn *c = &d->conns[i];
 		if (!c->used)
 			continue;
+		ctl_reauth_abort(d, c);
 		inst_teardown(d, c);
 		if (c->sa) {
 			ike_sa_free(c->sa);
@@ -679,6 +706,7 @@ static void on_timer(void *ctx, int fd, uint32_t events)
 	ctl_timer_drain(fd);
 	uint64_t now = clock_mono_ms();
 	ctl_life_timer(d, now);
+	ctl_reauth_timer(d, now);
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *c = &d->conns[i];
 		if (!c->used || !c->sa)
@@ -1045,6 +1073,7 @@ int ctl_conn_stop(struct ctl_daemon *d, struct ctl_conn *c)
 {
 	if (ctl_life_user_stop(d, c))
 		return 0;
+	ctl_reauth_abort(d, c);
 	if (!c->sa)
 		return -ENOTCONN;
 	ike_disconnect(c->sa, clock_mono_ms());

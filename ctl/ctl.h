@@ -217,6 +217,23 @@ struct ctl_conn {
 	uint64_t tx_packets;
 	uint64_t rx_moved_ms, poll_ms;    /* last inbound ESP seen; last counter poll */
 	bool path_changed;                /* reconnect from the new address */
+	/* Re-authentication (ctl/reauth.c, RFC 4478): a second IKE SA for
+	 * this connection is made before the first is deleted. */
+	struct ctl_reauth {
+		struct ike_sa *sa;            /* the new IKE SA while it comes up */
+		struct ike_sa *old;           /* the replaced one while its DELETE goes */
+		uint64_t tried_for;           /* the deadline a failed attempt was for */
+		bool same;                    /* same VIPs and selectors: SAs only */
+		bool switched;                /* installed in full (they differed) */
+		bool has_larval;
+		struct xfrm_sa_id larval;
+		size_t n_sas;
+		struct xfrm_sa_id sas[2];
+		struct ike_act_config assigned;
+		bool have_assigned;
+		struct ctl_child_rec child;
+		unsigned done, failed;        /* completed and failed attempts */
+	} reauth;
 };
 
 /* Socket slots: [v4 500, v4 4500, v6 500, v6 4500]. */
