@@ -331,6 +331,34 @@ int xfrm_policy_dump(struct xfrm_handle *h,
 int xfrm_flush_owned(struct xfrm_handle *h, unsigned int *sas,
 		     unsigned int *policies, struct pvpn_err *e);
 
+/* --- moving SAs to a new path (migrate.c) -------------------------- */
+
+/* A path change: MOBIKE's UPDATE_SA_ADDRESSES (RFC 4555 §3.5) or a NAT
+ * mapping change (RFC 3948).  Addresses carry no ports; the encapsulation
+ * after the move is given from our side: sport = our UDP port, dport = the
+ * peer's (sport 0 = plain ESP, which also stops an encapsulation). */
+struct xfrm_move {
+	struct xfrm_addr old_local, old_remote;
+	struct xfrm_addr new_local, new_remote;
+	struct xfrm_encap new_encap;
+};
+
+/* Move the SA *id (either direction: told apart by its addresses, which
+ * must be m's old ones) to m's new addresses and encapsulation, keeping
+ * its SPI, keys, replay window, counters and lifetimes; the outbound
+ * sequence number continues (a little ahead, never repeated).  *id is
+ * updated to the SA's new key on success.  On failure the old SA is left
+ * in place where possible (*id unchanged); id->spi is set to 0 when it is
+ * gone.  Does not need CONFIG_XFRM_MIGRATE. */
+int xfrm_sa_move(struct xfrm_handle *h, struct xfrm_sa_id *id, const struct xfrm_move *m,
+		 struct pvpn_err *e);
+/* Point a tunnel policy's template (as added, selector unchanged) at m's
+ * new addresses in place (XFRM_MSG_UPDPOLICY); *p is updated.  1 when it
+ * moved, 0 when the template did not run between m's old addresses (left
+ * alone), <0 on error. */
+int xfrm_policy_move(struct xfrm_handle *h, struct xfrm_policy *p, const struct xfrm_move *m,
+		     struct pvpn_err *e);
+
 /* --- sockets -------------------------------------------------------- */
 
 /* Per-socket policies (IP_XFRM_POLICY / IPV6_XFRM_POLICY, in and out) that
