@@ -154,6 +154,34 @@ int ctl_translate_policies(const struct ike_act_child *c, uint32_t priority,
 /* An engine traffic selector as the profile room's plain range. */
 void ctl_ts_to_prof(const struct ike_cfg_ts *in, struct prof_ts *out);
 
+/* --- OCSP over HTTP (ocsp_http.c): the engine's ocsp_fetch ------------ */
+
+#define CTL_OCSP_TIMEOUT_MS 3000           /* connect + send + answer, per URL */
+#define CTL_OCSP_RESP_MAX   (64 * 1024)    /* body bytes accepted */
+#define CTL_OCSP_URL_MAX    255
+struct ctl_ocsp_http {                     /* ocsp_ctx; NULL = the defaults */
+	uint32_t timeout_ms;
+	size_t max_resp;
+};
+struct ctl_ocsp_url {
+	char host[254];                    /* name or address, no brackets */
+	bool numeric;                      /* an [IPv6] literal */
+	uint16_t port;                     /* 80 when not given */
+	char path[CTL_OCSP_URL_MAX + 1];   /* "/" when not given */
+};
+/* http://host[:port][/path] only: no user info, no fragment, printable
+ * path.  0 or -EINVAL with why in e. */
+int ctl_ocsp_parse_url(const char *url, struct ctl_ocsp_url *u, struct pvpn_err *e);
+/* An HTTP/1.x answer: status 200, Content-Type application/ocsp-response,
+ * the body (cut to Content-Length when given) pointed into buf. */
+int ctl_ocsp_parse_reply(const uint8_t *buf, size_t len, const uint8_t **body,
+			 size_t *body_len, struct pvpn_err *e);
+/* ike_config.ocsp_fetch: one POST, bounded by ctx's (or the default)
+ * timeout and size; blocks the caller that long at most (plus name
+ * resolution). */
+int ctl_ocsp_fetch(void *ctx, const char *url, const uint8_t *req, size_t req_len,
+		   uint8_t **resp, size_t *resp_len, struct pvpn_err *e);
+
 /* --- connections (conn.c) ---------------------------------------------- */
 
 /* A router with a few tunnels, or the benchmark's hundred.  The slots live
