@@ -51,6 +51,8 @@
 #   retransmit_timeout=[4.0] retransmit_tries=[5] (charon as initiator)
 #   pool=[10.10.10.0/28]  dns=[10.99.0.53]  local_ts=[10.99.0.0/24]
 #   server_addrs=[%any]  log_enc=[1] (3 dumps the decrypted messages)
+#   reauth_time=[0s] (the server's connection: re-authentication time; set,
+#     strongSwan as responder sends AUTH_LIFETIME, RFC 4478; 0s = none)
 
 IX_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IX_REPO=$(cd "$IX_LIB_DIR/../.." && pwd)
@@ -198,13 +200,13 @@ ix_render() {
 	local client_id=client@pvpn.test cookie=0 dos=yes
 	local retransmit_timeout=4.0 retransmit_tries=5
 	local pool=$IX_POOL dns=$IX_DNS local_ts=$IX_INNER_NET server_addrs=%any
-	local log_enc=1
+	local log_enc=1 reauth_time=0s
 	for kv in "$@"; do
 		k=${kv%%=*}
 		v=${kv#*=}
 		case "$k" in
 		ike | esp | psk | server_id | client_id | cookie | dos | retransmit_timeout | \
-			retransmit_tries | pool | dns | local_ts | server_addrs | log_enc)
+			retransmit_tries | pool | dns | local_ts | server_addrs | log_enc | reauth_time)
 			printf -v "$k" '%s' "$v" ;;
 		*) ix_fail "unknown harness setting '$k' (see tests/interop/lib.sh)" ;;
 		esac
@@ -216,9 +218,10 @@ ix_render() {
 		-v COOKIE_THRESHOLD="$cookie" -v DOS_PROTECTION="$dos" \
 		-v RETRANSMIT_TIMEOUT="$retransmit_timeout" -v RETRANSMIT_TRIES="$retransmit_tries" \
 		-v POOL="$pool" -v DNS="$dns" -v LOCAL_TS="$local_ts" -v SERVER_ADDRS="$server_addrs" \
-		-v SERVER_ADDR="$IX_SERVER_ADDR" -v DIR="$dir" -v ROLE="$role" -v LOG_ENC="$log_enc" '
+		-v SERVER_ADDR="$IX_SERVER_ADDR" -v DIR="$dir" -v ROLE="$role" -v LOG_ENC="$log_enc" \
+		-v REAUTH_TIME="$reauth_time" '
 	{
-		n = split("IKE ESP PSK SERVER_ID CLIENT_ID COOKIE_THRESHOLD DOS_PROTECTION RETRANSMIT_TIMEOUT RETRANSMIT_TRIES POOL DNS LOCAL_TS SERVER_ADDRS SERVER_ADDR DIR ROLE LOG_ENC", names, " ")
+		n = split("IKE ESP PSK SERVER_ID CLIENT_ID COOKIE_THRESHOLD DOS_PROTECTION RETRANSMIT_TIMEOUT RETRANSMIT_TRIES POOL DNS LOCAL_TS SERVER_ADDRS SERVER_ADDR DIR ROLE LOG_ENC REAUTH_TIME", names, " ")
 		vals["IKE"] = IKE; vals["ESP"] = ESP; vals["PSK"] = PSK
 		vals["SERVER_ID"] = SERVER_ID; vals["CLIENT_ID"] = CLIENT_ID
 		vals["COOKIE_THRESHOLD"] = COOKIE_THRESHOLD; vals["DOS_PROTECTION"] = DOS_PROTECTION
@@ -226,6 +229,7 @@ ix_render() {
 		vals["POOL"] = POOL; vals["DNS"] = DNS; vals["LOCAL_TS"] = LOCAL_TS
 		vals["SERVER_ADDRS"] = SERVER_ADDRS; vals["SERVER_ADDR"] = SERVER_ADDR
 		vals["DIR"] = DIR; vals["ROLE"] = ROLE; vals["LOG_ENC"] = LOG_ENC
+		vals["REAUTH_TIME"] = REAUTH_TIME
 		line = $0
 		for (i = 1; i <= n; i++) {
 			key = "@" names[i] "@"
