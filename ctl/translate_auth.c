@@ -131,6 +131,13 @@ int ctl_translate_auth(const struct prof_profile *p, struct ike_config *cfg, str
 		 p->server_cert_issuer_cn);
 	cfg->revocation_check = p->enable_revocation_check;
 	cfg->revocation_strict = p->strict_revocation_check;
+	/* Certificates without a CRL in the CA file are asked about over
+	 * OCSP, at the responder their (verified) AIA names; the engine asks
+	 * only after the chain verified. */
+	if (p->enable_revocation_check) {
+		cfg->ocsp_fetch = ctl_ocsp_fetch;
+		cfg->ocsp_ctx = NULL;   /* the defaults: 3 s, 64 KiB per responder */
+	}
 	/* The certificate must name the server we asked for: RemoteIdentifier,
 	 * or else the Server host (as Apple's remoteIdentifier defaults). */
 	if (p->remote_id.type != PROF_ID_NONE && !p->remote_id.data_is_text &&
