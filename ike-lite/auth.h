@@ -7,7 +7,9 @@
  *   RSA-PSS, ECDSA (DER) and Ed25519 (RFC 8420).
  * cert.c: our key and certificate, the server's chain, CERTREQ.
  * eap.c, eap_mschapv2.c: EAP (RFC 3748) with MSCHAPv2 (RFC 2759) as the
- *   peer inside IKE_AUTH (RFC 7296 §2.16). */
+ *   peer inside IKE_AUTH (RFC 7296 §2.16).
+ * eap_tls.c: EAP-TLS (RFC 5216, TLS 1.2) as the peer, with OpenSSL's libssl
+ *   over memory BIOs; the TLS server's certificate is checked by cert.c. */
 #ifndef PVPN_IKE_AUTH_H
 #define PVPN_IKE_AUTH_H
 
@@ -147,6 +149,8 @@ enum ike_eap_result {
 	IKE_EAP_FAILED,         /* EAP-Failure or MSCHAPv2 failure: wrong credentials */
 };
 
+struct ike_eap_tls;
+
 struct ike_eap {
 	char user[256];
 	size_t user_len;
@@ -158,7 +162,14 @@ struct ike_eap {
 	uint8_t ms_id;          /* MS-CHAPv2-ID of the challenge */
 	bool authenticated;     /* the authenticator response verified */
 	struct secret msk;
-	char fail_msg[128];     /* why, for the user (no secrets) */
+	char fail_msg[256];     /* why, for the user (no secrets) */
+	/* The method we run: IKE_EAP_MSCHAPV2 (ike_eap_init) or IKE_EAP_TLS
+	 * (ike_eap_init_tls). */
+	uint8_t method;
+	struct ike_eap_tls *tls;        /* eap_tls.c's state, EAP-TLS only */
+	/* For IKE_EAP_FAILED: the engine error that names it (IKE_ERR_NONE =
+	 * the generic authentication failure). */
+	enum ike_error fail_why;
 };
 
 int ike_eap_init(struct ike_eap *eap, const char *user, const struct secret *password);
@@ -169,6 +180,43 @@ void ike_eap_free(struct ike_eap *eap);
  * unchanged), with the reason in e. */
 int ike_eap_step(struct ike_eap *eap, const uint8_t *pkt, size_t len, ike_rand_fn rnd,
 		 uint8_t *out, size_t cap, size_t *out_len, struct pvpn_err *e);
+
+/* ---------------------------------------------------------- eap_tls.c */
+
+/* Bytes of TLS data we put in one EAP-TLS fragment: the EAP packet stays
+ * near 1 KB so the IKE_AUTH request fits a 1280-byte path unfragmented. */
+#define IKE_EAP_TLS_FRAG 1000
+/* The largest TLS message (flight) we reassemble: a certificate chain of
+ * IKE_CERT_MAX_CHAIN certificates fits comfortably. */
+#define IKE_EAP_TLS_MAX (64 * 1024)
+
+/* EAP-TLS with our certificate and key from certs (which must outlive
+ * eap) as the client certificate, and certs' trust anchors, CN and
+ * revocation settings for the server's.  identity is what EAP-Identity
+ * answers.  TLS 1.2 only (RFC 5216); the MSK is the first 64 bytes of
+ * TLS-PRF(master secret, "client EAP encryption", client.random |
+ * server.random) (RFC 5216 §2.3). */
+int ike_eap_init_tls(struct ike_eap *eap, const char *identity, const struct ike_certs *certs,
+		     struct pvpn_err *e);
+
+/* What the TLS server certificate must hold: the IDr body's type and
+ * data the server sent in IKE, and (optionally) the profile's identity;
+ * now for the validity dates.  Call before the TLS handshake begins. */
+void ike_eap_tls_set_peer(struct ike_eap *eap, uint8_t idr_type, const uint8_t *idr,
+			  size_t idr_len, const struct ike_id *want_id, time_t now);
+
+/* One EAP-Request of type 13 (data after the Type octet: Flags, [TLS
+ * Message Length], TLS data), with the EAP Identifier id.  Same contract
+ * as ike_eap_step (which calls it). */
+int ike_eap_tls_request(struct ike_eap *eap, uint8_t id, const uint8_t *data, size_t len,
+			uint8_t *out, size_t cap, size_t *out_len, struct pvpn_err *e);
+
+/* True when the handshake completed, the server's certificate verified
+ * and the MSK is in eap->msk, with nothing of ours left to send: only
+ * then may EAP-Success be taken. */
+bool ike_eap_tls_done(const struct ike_eap *eap);
+
+void ike_eap_tls_free(struct ike_eap *eap);
 
 /* RFC 7296 §2.16: AUTH = prf(prf(MSK, "Key Pad for IKEv2"), signed octets). */
 int ike_auth_msk(const struct ike_auth_input *in, const struct secret *msk, uint8_t *out,
