@@ -262,6 +262,9 @@ struct ctl_conn {
 		struct ctl_child_rec child;
 		unsigned done, failed;        /* completed and failed attempts */
 	} reauth;
+	/* IncludeAllNetworks block policies (block.c); NULL = none.  They
+	 * outlive c->inst: kept while reasserting. */
+	struct ctl_blocks *blocks;
 };
 
 /* Socket slots: [v4 500, v4 4500, v6 500, v6 4500]. */
@@ -310,6 +313,38 @@ int ctl_state_save(const char *name, const struct ctl_installed *in);
 void ctl_state_forget(const char *name);
 /* Remove what a crashed pvpnd recorded under name; the count removed. */
 int ctl_state_cleanup(struct xfrm_handle *h, const char *name);
+
+/* Block policies (block.c), in their own file NAME.blocks: they outlive
+ * the connection's SAs and routes while it reasserts, so the per-start
+ * cleanup above must not touch them.  n = 0 removes the file. */
+int ctl_state_save_blocks(const char *name, const struct xfrm_policy *pols, size_t n);
+void ctl_state_forget_blocks(const char *name);
+/* Remove the block policies a crashed pvpnd recorded under name; the count. */
+int ctl_state_cleanup_blocks(struct xfrm_handle *h, const char *name);
+/* One line of that file ("block out drop 10000 0.0.0.0/0 0.0.0.0/0 0 0"); 0 or -EINVAL. */
+int ctl_state_parse_block(const char *line, struct xfrm_policy *p);
+
+/* --- IncludeAllNetworks block policies (block.c) ------------------------- */
+
+struct ctl_blocks;
+/* One of policy/'s block rules as an XFRM policy (no template: allow =
+ * bypass in clear, drop = discard). */
+int ctl_block_translate(const struct prof_block_rule *r, struct xfrm_policy *out,
+			struct pvpn_err *e);
+/* All block policies for profile p in environment env (none when
+ * IncludeAllNetworks is off). */
+int ctl_block_policies(const struct prof_profile *p, const struct prof_env *env,
+		       struct xfrm_policy *out, size_t max, size_t *n_out, struct pvpn_err *e);
+/* The environment the rules depend on: the server's address (c->remote)
+ * and, with ExcludeLocalNetworks, the connected prefixes of the host. */
+void ctl_block_env(const struct ctl_conn *c, struct prof_env *env);
+/* Install (or bring up to date) c's block policies; removes them when the
+ * profile has IncludeAllNetworks off.  Before the first IKE packet. */
+int ctl_block_up(struct ctl_daemon *d, struct ctl_conn *c, struct pvpn_err *e);
+/* Remove them: the connection ended for good. */
+void ctl_block_down(struct ctl_daemon *d, struct ctl_conn *c);
+bool ctl_block_active(const struct ctl_conn *c);
+size_t ctl_block_count(const struct ctl_conn *c);
 
 /* --- one-shot mode (oneshot.c) ----------------------------------------- */
 int ctl_oneshot(const struct ctl_opts *o);
