@@ -8,12 +8,22 @@
  *   addr IFINDEX ADDRESS PREFIXLEN
  *   route DST DSTLEN IFINDEX SRC|- GW|-
  * It is only ever read by pvpnd and every line is checked; a bad line is
- * skipped. */
+ * skipped.
+ *
+ * IncludeAllNetworks block policies (block.c) go to a second file,
+ * net-INODE-NAME.blocks, one line each:
+ *   block in|out|fwd allow|drop PRIORITY SRC/LEN DST/LEN PROTO DPORT
+ * They carry the owner tag too (a start-up flush removes them); the file
+ * is for a start of the same connection that did not flush (and for a
+ * person reading /run/pvpn).  It is separate because the blocks outlive
+ * the SAs and routes while the connection reasserts, and the per-start
+ * cleanup of the .state file must not remove them then. */
 #include "ctl/ctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,14 +37,19 @@ void ctl_state_set_dir(const char *dir)
 	state_dir = dir ? dir : CTL_STATE_DIR_DEFAULT;
 }
 
-static int state_path(const char *name, char *buf, size_t len)
+static int state_path_ext(const char *name, const char *ext, char *buf, size_t len)
 {
 	struct stat st;
 	unsigned long ino = 0;
 	if (stat("/proc/self/ns/net", &st) == 0)
 		ino = (unsigned long)st.st_ino;
-	int n = snprintf(buf, len, "%s/net-%lu-%s.state", state_dir, ino, name);
+	int n = snprintf(buf, len, "%s/net-%lu-%s.%s", state_dir, ino, name, ext);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int state_path(const char *name, char *buf, size_t len)
+{
+	return state_path_ext(name, "state", buf, len);
 }
 
 static const char *astr(const struct xfrm_addr *a, char *b, size_t n)
@@ -128,5 +143,131 @@ int ctl_state_cleanup(struct xfrm_handle *h, const char *name)
 	unlink(path);
 	if (n)
 		log_msg(LOG_NOTICE, name, "removed %u addresses/routes a previous pvpnd left behind", n);
+	return (int)n;
+}
+
+/* --- block policies ------------------------------------------------------ */
+
+static const char *dir_str(enum xfrm_dir d)
+{
+	return d == XFRM_DIR_IN ? "in" : d == XFRM_DIR_OUT ? "out" : "fwd";
+}
+
+int ctl_state_save_blocks(const char *name, const struct xfrm_policy *pols, size_t n)
+{
+	char path[512], tmp[600];
+	if (state_path_ext(name, "blocks", path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	if (!n) {
+		unlink(path);
+		return 0;
+	}
+	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	char a[64], b[64];
+	for (size_t i = 0; i < n; i++) {
+		const struct xfrm_policy *p = &pols[i];
+		fprintf(f, "block %s %s %u %s/%u %s/%u %u %u\n", dir_str(p->dir),
+			p->action == XFRM_ACT_BLOCK ? "drop" : "allow", p->priority,
+			xfrm_addr_str(&p->sel.src, a, sizeof(a)), p->sel.src_len,
+			xfrm_addr_str(&p->sel.dst, b, sizeof(b)), p->sel.dst_len, p->sel.proto,
+			p->sel.dport);
+	}
+	int rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -EIO;
+	fclose(f);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+void ctl_state_forget_blocks(const char *name)
+{
+	char path[512];
+	if (state_path_ext(name, "blocks", path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+/* "ADDR/LEN" of family fam into a, *len. */
+static int parse_pfx(const char *s, int fam, struct xfrm_addr *a, uint8_t *len)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	char *end = NULL;
+	unsigned long l = strtoul(slash + 1, &end, 10);
+	if (xfrm_addr_parse(buf, a) < 0 || a->family != fam || !end || *end ||
+	    l > (fam == AF_INET ? 32u : 128u))
+		return -EINVAL;
+	*len = (uint8_t)l;
+	return 0;
+}
+
+int ctl_state_parse_block(const char *line, struct xfrm_policy *p)
+{
+	char dir[8], act[8], src[64], dst[64];
+	unsigned prio, proto, dport;
+	memset(p, 0, sizeof(*p));
+	if (sscanf(line, "block %7s %7s %u %63s %63s %u %u", dir, act, &prio, src, dst, &proto,
+		   &dport) != 7 || proto > 255 || dport > 65535)
+		return -EINVAL;
+	if (!strcmp(dir, "in"))
+		p->dir = XFRM_DIR_IN;
+	else if (!strcmp(dir, "out"))
+		p->dir = XFRM_DIR_OUT;
+	else if (!strcmp(dir, "fwd"))
+		p->dir = XFRM_DIR_FWD;
+	else
+		return -EINVAL;
+	if (!strcmp(act, "allow"))
+		p->action = XFRM_ACT_ALLOW;
+	else if (!strcmp(act, "drop"))
+		p->action = XFRM_ACT_BLOCK;
+	else
+		return -EINVAL;
+	p->priority = prio;
+	p->sel.family = strchr(src, ':') ? AF_INET6 : AF_INET;
+	if (parse_pfx(src, p->sel.family, &p->sel.src, &p->sel.src_len) < 0 ||
+	    parse_pfx(dst, p->sel.family, &p->sel.dst, &p->sel.dst_len) < 0)
+		return -EINVAL;
+	p->sel.proto = (uint8_t)proto;
+	p->sel.dport = (uint16_t)dport;
+	return 0;
+}
+
+int ctl_state_cleanup_blocks(struct xfrm_handle *h, const char *name)
+{
+	char path[512], line[512];
+	if (state_path_ext(name, "blocks", path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	unsigned n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		struct xfrm_policy p;
+		struct pvpn_err e = { 0 };
+		if (ctl_state_parse_block(line, &p) < 0)
+			continue;
+		if (xfrm_policy_delete(h, &p, &e) == 0)
+			n++;
+	}
+	fclose(f);
+	unlink(path);
+	if (n)
+		log_msg(LOG_NOTICE, name, "removed %u block policies a previous pvpnd left behind", n);
 	return (int)n;
 }
