@@ -263,6 +263,11 @@ static int handle_auth(struct fake_responder *fr, uint8_t *msg, size_t len,
 		rc = seal_resp(fr, IKE_AUTH, IKE_FLAG_R, mid, &b, out, out_len);
 		goto out;
 	}
+	if (fr->cfg.auth_lifetime_s) {
+		uint32_t v = fr->cfg.auth_lifetime_s;
+		uint8_t lt[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+		ike_build_notify(&b, 0, NULL, 0, IKE_N_AUTH_LIFETIME, lt, 4);
+	}
 	/* CP reply: 10.10.10.1, DNS 10.99.0.53, domain example.test. */
 	{
 		static const uint8_t vip[4] = { 10, 10, 10, 1 }, dns[4] = { 10, 99, 0, 53 };

@@ -23,6 +23,7 @@ struct fr_config {
 	uint16_t auth_child_error;        /* IKE_AUTH: authenticate, then this notify */
 	bool bad_own_auth;                /* send an AUTH that does not verify */
 	bool skf_auth;                    /* answer IKE_AUTH with an SKF fragment */
+	uint32_t auth_lifetime_s;         /* IKE_AUTH: AUTH_LIFETIME (RFC 4478) when set */
 	/* Called on the plaintext of each SK-protected message before it is
 	 * sealed (hostile-input tests); NULL = none. */
 	void (*mutate_plain)(uint8_t *plain, size_t len, void *ctx);
