@@ -83,6 +83,13 @@ struct ike_certs {
 	STACK_OF(X509_CRL) *crls;
 	char cn[256], issuer_cn[256];           /* "" = not checked */
 	bool rev_check, rev_strict;
+	/* OCSP (ocsp.c): the config's fetch callback (NULL = none), the
+	 * nonce source and the log prefix. */
+	int (*ocsp_fetch)(void *ctx, const char *url, const uint8_t *req, size_t req_len,
+			  uint8_t **resp, size_t *resp_len, struct pvpn_err *err);
+	void *ocsp_ctx;
+	ike_rand_fn rnd;
+	char log_name[64];
 };
 
 /* Load what the config holds (PEM or DER key; PEM certificate chain or
@@ -112,6 +119,34 @@ int ike_certs_verify_peer(const struct ike_certs *c, const struct ike_cert_blob 
 /* True when the certificate (DER) holds the identity (RFC 4945 §3.1:
  * FQDN/RFC822/IP in subjectAltName, DN equal to the subject). */
 bool ike_cert_has_id(X509 *x, uint8_t id_type, const uint8_t *id, size_t len);
+
+/* ---------------------------------------------------------------- ocsp.c */
+
+#define IKE_OCSP_NONCE_LEN 32           /* RFC 8954 §2.1: at most 32 */
+#define IKE_OCSP_RESP_MAX (64 * 1024)
+
+enum { IKE_OCSP_GOOD = 0, IKE_OCSP_REVOKED = 1, IKE_OCSP_UNKNOWN = 2 };
+
+/* A DER OCSPRequest for cert (issued by issuer) with the nonce (none when
+ * nonce_len is 0); *der is OPENSSL_malloc'd. */
+int ike_ocsp_request(X509 *cert, X509 *issuer, const uint8_t *nonce, size_t nonce_len,
+		     uint8_t **der, size_t *der_len, struct pvpn_err *e);
+/* Check a DER OCSPResponse about cert (issued by issuer, both already
+ * verified) at time now: signed by issuer or a responder it delegated to
+ * (id-kp-OCSPSigning), for our CertID, fresh, with our nonce if echoed.
+ * IKE_OCSP_GOOD, IKE_OCSP_REVOKED (reason in e), IKE_OCSP_UNKNOWN (the
+ * responder does not know it), or negative: the response does not count
+ * (why in e). */
+int ike_ocsp_check_response(const uint8_t *resp, size_t len, X509 *cert, X509 *issuer,
+			    const uint8_t *nonce, size_t nonce_len, time_t now,
+			    struct pvpn_err *e);
+/* For each certificate of the verified chain (leaf at 0; the anchor, last,
+ * is not checked) whose bit is set in need: ask its AIA's http://
+ * responders through c->ocsp_fetch.  Revoked: -EACCES ("server
+ * certificate revoked (OCSP)...").  No conclusive answer: -EACCES when
+ * c->rev_strict, else a warning in the log and on.  0 otherwise. */
+int ike_ocsp_check_chain(const struct ike_certs *c, STACK_OF(X509) *chain, uint32_t need,
+			 time_t now, struct pvpn_err *e);
 
 /* ----------------------------------------------------------------- EAP */
 
