@@ -1,8 +1,10 @@
 /* cert.c — our key and certificate chain, and the server's chain checked
  * up to the profile's trust anchors (RFC 7296 §3.6, §3.7; RFC 4945 for
  * what the identity must match).  Everything comes from memory: ike-lite
- * reads no files and fetches nothing (no URI of any certificate is ever
- * followed, verified or not). */
+ * reads no files and fetches nothing itself.  Revocation: CRLs given in
+ * the config first; for a certificate without one, OCSP (ocsp.c) through
+ * the config's fetch callback, and only once the chain has verified (no
+ * URI of an unverified certificate is ever followed). */
 #include "ike-lite/auth.h"
 #include "ike-lite/constants.h"
 
@@ -161,6 +163,10 @@ int ike_certs_load(struct ike_certs *c, const struct ike_config *cfg, struct pvp
 	snprintf(c->issuer_cn, sizeof(c->issuer_cn), "%s", cfg->server_cert_issuer_cn);
 	c->rev_check = cfg->revocation_check;
 	c->rev_strict = cfg->revocation_strict;
+	c->ocsp_fetch = cfg->ocsp_fetch;
+	c->ocsp_ctx = cfg->ocsp_ctx;
+	c->rnd = cfg->rand;
+	snprintf(c->log_name, sizeof(c->log_name), "%s", cfg->log_name ? cfg->log_name : "");
 	return 0;
 fail:
 	ike_certs_free(c);
@@ -224,14 +230,25 @@ static bool cn_is(X509_NAME *name, const char *want)
 
 /* ------------------------------------------------------------- the chain */
 
+struct rev_state {
+	uint32_t no_crl;        /* bit d: no usable CRL for the certificate at depth d */
+};
+
 static int crl_cb(int ok, X509_STORE_CTX *ctx)
 {
-	int err = X509_STORE_CTX_get_error(ctx);
-	/* Lenient revocation: no CRL for a certificate is not a failure; a
-	 * certificate listed as revoked always is. */
-	if (!ok && err == X509_V_ERR_UNABLE_TO_GET_CRL &&
-	    X509_STORE_CTX_get_app_data(ctx) == NULL)
+	struct rev_state *rs = X509_STORE_CTX_get_app_data(ctx);
+	int err = X509_STORE_CTX_get_error(ctx), depth = X509_STORE_CTX_get_error_depth(ctx);
+
+	/* No CRL (or only an out-of-date one) for a certificate is not yet a
+	 * failure: OCSP may answer for it after the chain verified, and
+	 * StrictRevocationCheck decides then.  A certificate listed as
+	 * revoked always fails. */
+	if (!ok && rs && (err == X509_V_ERR_UNABLE_TO_GET_CRL || err == X509_V_ERR_CRL_HAS_EXPIRED ||
+			  err == X509_V_ERR_CRL_NOT_YET_VALID)) {
+		if (depth >= 0 && depth < 32)
+			rs->no_crl |= 1u << depth;
 		return 1;
+	}
 	return ok;
 }
 
@@ -243,6 +260,7 @@ int ike_certs_verify_peer(const struct ike_certs *c, const struct ike_cert_blob 
 	X509 *ee = NULL;
 	STACK_OF(X509) *untrusted = NULL;
 	X509_STORE_CTX *ctx = NULL;
+	struct rev_state rs = { 0 };
 	int rc = -EACCES;
 
 	*pub = NULL;
@@ -285,13 +303,13 @@ int ike_certs_verify_peer(const struct ike_certs *c, const struct ike_cert_blob 
 	}
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, now);
-	/* Revocation only from what we were given (CRLs from a file); no
-	 * distribution point or OCSP responder of the chain is contacted. */
+	/* CRLs only from what we were given (no distribution point is
+	 * fetched); certificates they do not cover go to OCSP below. */
 	if (c->rev_check) {
 		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 		if (c->crls)
 			X509_STORE_CTX_set0_crls(ctx, c->crls);
-		X509_STORE_CTX_set_app_data(ctx, c->rev_strict ? (void *)1 : NULL);
+		X509_STORE_CTX_set_app_data(ctx, &rs);
 		X509_STORE_CTX_set_verify_cb(ctx, crl_cb);
 	}
 	if (X509_verify_cert(ctx) != 1) {
@@ -340,6 +358,14 @@ int ike_certs_verify_peer(const struct ike_certs *c, const struct ike_cert_blob 
 	if (want_id && want_id->type && !ike_cert_has_id(ee, want_id->type, want_id->data, want_id->len)) {
 		rc = err_set(e, -EACCES, "the server's certificate is not for the server we asked "
 			     "for (RemoteIdentifier or Server)");
+		goto out;
+	}
+	/* Last, as it may wait on the network: the chain has verified, the
+	 * identity fits; now what the CRLs did not answer goes to OCSP. */
+	if (c->rev_check && rs.no_crl &&
+	    ike_ocsp_check_chain(c, X509_STORE_CTX_get0_chain(ctx), rs.no_crl, now, e) < 0) {
+		*why = IKE_ERR_SERVER_CERT_INVALID;
+		rc = -EACCES;
 		goto out;
 	}
 	if (!(*pub = X509_get_pubkey(ee))) {
