@@ -613,6 +613,7 @@ static void conn_finished(struct ctl_daemon *d, struct ctl_conn *c)
 	c->status = IKE_STATUS_DISCONNECTED;
 	if (ctl_life_on_finished(d, c))
 		return;
+	ctl_block_down(d, c);   /* ended for good: IncludeAllNetworks' blocks go (block.c) */
 	/* One-shot: 0 only for a clean end we asked for (SIGTERM); a failed
 	 * attempt or a tunnel the server or the kernel ended is 1. */
 	if (d->oneshot)
@@ -692,6 +693,7 @@ static void teardown_all(struct ctl_daemon *d)
 			continue;
 		ctl_reauth_abort(d, c);
 		inst_teardown(d, c);
+		ctl_block_down(d, c);
 		if (c->sa) {
 			ike_sa_free(c->sa);
 			c->sa = NULL;
@@ -991,6 +993,7 @@ int ctl_conn_start(struct ctl_daemon *d, const char *name, const struct prof_pro
 	size_t idx = 0;
 	if (c && c->sa)
 		return err_set(e, -EALREADY, "%s is already active", name);
+	bool reassert = c && c->reasserting;   /* a reconnect keeps its block policies */
 	if (!c) {
 		for (idx = 0; idx < CTL_MAX_CONNS; idx++)
 			if (!d->conns[idx].used)
@@ -1027,7 +1030,13 @@ int ctl_conn_start(struct ctl_daemon *d, const char *name, const struct prof_pro
 		snprintf(c->prof.name, sizeof(c->prof.name), "%s", name);
 	c->started_ms = clock_mono_ms();
 	ctl_state_cleanup(d->xh, c->name);
-	if ((rc = resolve_server(&c->prof, &c->remote, e)) < 0)
+	/* Under IncludeAllNetworks' blocks DNS may not get out: a reconnect
+	 * then keeps the address it had. */
+	if ((rc = resolve_server(&c->prof, &c->remote, e)) < 0 &&
+	    !(reassert && ctl_block_active(c) && c->remote.ss_family))
+		goto fail;
+	/* IncludeAllNetworks: blocks in before the first IKE packet (block.c). */
+	if ((rc = ctl_block_up(d, c, e)) < 0)
 		goto fail;
 	if ((rc = find_local(&c->remote, &c->local, &c->ifindex, e)) < 0)
 		goto fail;
@@ -1066,12 +1075,17 @@ fail:
 	}
 	c->last_error = *e;
 	c->status = IKE_STATUS_DISCONNECTED;
+	if (!reassert)
+		ctl_block_down(d, c);
 	return rc;
 }
 
 int ctl_conn_stop(struct ctl_daemon *d, struct ctl_conn *c)
 {
-	if (ctl_life_user_stop(d, c))
+	bool waiting = ctl_life_user_stop(d, c);
+	if (waiting || !c->sa)
+		ctl_block_down(d, c);   /* the user ended it: IncludeAllNetworks' blocks go */
+	if (waiting)
 		return 0;
 	ctl_reauth_abort(d, c);
 	if (!c->sa)
