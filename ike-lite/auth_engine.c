@@ -11,7 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
 #include "ike-lite/auth.h"
+#include "ike-lite/constants.h"
 #include "ike-lite/engine_internal.h"
 #include "lib/log.h"
 
@@ -27,6 +31,7 @@ struct eng_auth {
 	int phase;
 	unsigned eap_rounds;
 	bool server_ok;                         /* the server's AUTH verified */
+	bool eap_only;                          /* RFC 5998: the server sent no AUTH */
 	uint8_t idb[4 + IKE_CFG_MAX_ID_LEN];    /* our ID body (for the MSK AUTH) */
 	size_t idlen;
 	uint8_t ridb[4 + IKE_CFG_MAX_ID_LEN];   /* the server's, from the first response */
@@ -56,9 +61,49 @@ int eng_auth_check_config(const struct ike_config *cfg, struct pvpn_err *err)
 				       "(ServerCertificateAuthorityFile): the server must prove "
 				       "itself before the password is used");
 		return 0;
+	case IKE_CRED_EAP_TLS:
+		if (!cfg->cert.len || !cfg->key.len)
+			return err_set(err, -EINVAL, "EAP-TLS needs a certificate and its private key");
+		if (!cfg->ca.len)
+			return err_set(err, -EINVAL, "EAP-TLS needs the server's certificate "
+				       "authority (ServerCertificateAuthorityFile)");
+		return 0;
 	default:
 		return err_set(err, -EINVAL, "unknown authentication kind %d", (int)cfg->auth);
 	}
+}
+
+/* What EAP-Identity answers with EAP-TLS: the profile's user name, else
+ * our IKE identity when it is text (FQDN, e-mail), else the subject's CN
+ * of our certificate — the server matches the TLS client certificate, the
+ * EAP identity only routes the request. */
+static void eap_tls_identity(const struct ike_config *cfg, char *out, size_t cap)
+{
+	const struct ike_id *id = &cfg->local_id;
+
+	if (cfg->eap_user[0]) {
+		snprintf(out, cap, "%s", cfg->eap_user);
+		return;
+	}
+	if ((id->type == IKE_ID_FQDN || id->type == IKE_ID_RFC822_ADDR) && id->len &&
+	    id->len < cap) {
+		memcpy(out, id->data, id->len);
+		out[id->len] = '\0';
+		if (strlen(out) == id->len)
+			return;
+	}
+	snprintf(out, cap, "anonymous");
+	BIO *b = BIO_new_mem_buf(cfg->cert.data, (int)cfg->cert.len);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	if (x) {
+		char cn[256];
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+					      sizeof(cn)) > 0)
+			snprintf(out, cap, "%s", cn);
+	}
+	X509_free(x);
+	BIO_free(b);
+	ERR_clear_error();
 }
 
 int eng_auth_setup(struct ike_sa *sa, const struct ike_config *cfg, struct pvpn_err *err)
@@ -71,9 +116,10 @@ int eng_auth_setup(struct ike_sa *sa, const struct ike_config *cfg, struct pvpn_
 	if (secret_dup(&sa->cfg.cert, &cfg->cert) < 0 || secret_dup(&sa->cfg.key, &cfg->key) < 0 ||
 	    secret_dup(&sa->cfg.ca, &cfg->ca) < 0 || secret_dup(&sa->cfg.crl, &cfg->crl) < 0)
 		return err_set(err, -ENOMEM, "out of memory");
-	if (cfg->auth == IKE_CRED_CERT || cfg->ca.len) {
+	bool own_cert = cfg->auth == IKE_CRED_CERT || cfg->auth == IKE_CRED_EAP_TLS;
+	if (own_cert || cfg->ca.len) {
 		struct ike_config c = *cfg;
-		if (cfg->auth != IKE_CRED_CERT) {
+		if (!own_cert) {
 			memset(&c.cert, 0, sizeof(c.cert));
 			memset(&c.key, 0, sizeof(c.key));
 		}
@@ -86,6 +132,13 @@ int eng_auth_setup(struct ike_sa *sa, const struct ike_config *cfg, struct pvpn_
 	if (cfg->auth == IKE_CRED_EAP) {
 		if (ike_eap_init(&a->eap, cfg->eap_user, &cfg->eap_password) < 0)
 			return err_set(err, -EINVAL, "EAP: the user name is too long or the password empty");
+		a->eap_on = true;
+	}
+	if (cfg->auth == IKE_CRED_EAP_TLS) {
+		char ident[256];
+		eap_tls_identity(cfg, ident, sizeof(ident));
+		if (ike_eap_init_tls(&a->eap, ident, &a->certs, err) < 0)
+			return err->code;
 		a->eap_on = true;
 	}
 	return 0;
@@ -169,6 +222,12 @@ int eng_auth_build_ours(struct ike_sa *sa, struct ike_builder *b, const uint8_t 
 			       a->certs.certreq_len);
 	if (sa->cfg.auth == IKE_CRED_EAP)
 		return 0;   /* §2.16: no AUTH means "EAP, please" */
+	if (sa->cfg.auth == IKE_CRED_EAP_TLS) {
+		/* RFC 5998 §2: EAP-TLS is mutual and generates keys (§4), so
+		 * the server may leave out its AUTH.  Never with MSCHAPv2. */
+		ike_build_notify(b, 0, NULL, 0, IKE_N_EAP_ONLY_AUTHENTICATION, NULL, 0);
+		return 0;
+	}
 	if ((alen = ike_auth_compute(method, &ai, &cred, auth, sizeof(auth), &err)) < 0) {
 		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "cannot compute AUTH: %s", err.msg);
 		return alen;
@@ -293,7 +352,54 @@ int eng_auth_verify_server(struct ike_sa *sa, const struct ike_message *in,
 	a->server_ok = true;
 	if (a->eap_on)
 		a->phase = PH_EAP;
+	if (a->eap.method == IKE_EAP_TLS)
+		ike_eap_tls_set_peer(&a->eap, pid->u.id.type, pid->u.id.data, pid->u.id.len,
+				     &sa->cfg.server_cert_id, (time_t)wall_now(sa));
 	return 0;
+}
+
+int eng_auth_eap_only(struct ike_sa *sa, const struct ike_message *in, uint64_t now_ms)
+{
+	struct eng_auth *a = sa->auth;
+	const struct ike_payload *pid, *p;
+	size_t from = 0;
+
+	/* RFC 5998 §2: only when we offered it (EAP-TLS), in the first
+	 * response, with an EAP Request and no error. */
+	if (!a || sa->cfg.auth != IKE_CRED_EAP_TLS || a->phase != PH_FIRST ||
+	    !ike_message_find(in, IKE_PT_EAP, NULL))
+		return 0;
+	while ((p = ike_message_find(in, IKE_PT_NOTIFY, &from)))
+		if (p->u.notify.type < 16384)
+			return 0;
+	pid = ike_message_find(in, IKE_PT_IDR, NULL);
+	if (!pid) {
+		eng_close(sa, IKE_ERR_AUTHENTICATION_FAILED, "the server sent no identity (IDr)");
+		return 1;
+	}
+	const struct ike_id *want = &sa->cfg.remote_id;
+	if (want->type && (want->type != pid->u.id.type || want->len != pid->u.id.len ||
+			   memcmp(want->data, pid->u.id.data, want->len) != 0)) {
+		fail(sa, IKE_ERR_SERVER_IDENTITY_MISMATCH, "the server's identity is not the "
+		     "configured remote identity");
+		return 1;
+	}
+	if (pid->body_len > sizeof(a->ridb)) {
+		fail(sa, IKE_ERR_PROTOCOL_ERROR, "the server's identity is too long");
+		return 1;
+	}
+	/* The final MSK AUTH binds this identity (§2.16); TLS checks the
+	 * server's certificate holds it. */
+	memcpy(a->ridb, pid->body, pid->body_len);
+	a->ridlen = pid->body_len;
+	ike_eap_tls_set_peer(&a->eap, pid->u.id.type, pid->u.id.data, pid->u.id.len,
+			     &sa->cfg.server_cert_id, (time_t)wall_now(sa));
+	a->eap_only = true;
+	a->phase = PH_EAP;
+	log_msg(LOG_INFO, sa->cfg.log_name, "IKE: EAP-only authentication (RFC 5998): the "
+		"server sent no AUTH; EAP-TLS and the MSK AUTH authenticate it");
+	eng_auth_eap(sa, in, now_ms);
+	return 1;
 }
 
 /* Send the next IKE_AUTH request of the EAP conversation. */
@@ -302,7 +408,7 @@ static int send_next(struct ike_sa *sa, uint8_t type, uint8_t method, const uint
 {
 	struct ike_builder b;
 	struct pvpn_err err;
-	uint8_t plain[AUTH_MAX + 64], first, *msg = NULL;
+	uint8_t plain[IKE_EAP_TLS_FRAG + 256], first, *msg = NULL;
 	size_t plain_len, mlen;
 	int rc;
 
@@ -330,12 +436,12 @@ int eng_auth_eap(struct ike_sa *sa, const struct ike_message *in, uint64_t now_m
 	struct eng_auth *a = sa->auth;
 	const struct ike_payload *p = ike_message_find(in, IKE_PT_EAP, NULL);
 	struct pvpn_err err;
-	uint8_t out[512], auth[64];
+	uint8_t out[IKE_EAP_TLS_FRAG + 64], auth[64];
 	size_t out_len = 0;
 	int rc;
 
 	/* The server must have proved itself before the password is used. */
-	if (!a->server_ok || a->phase != PH_EAP) {
+	if ((!a->server_ok && !a->eap_only) || a->phase != PH_EAP) {
 		fail(sa, IKE_ERR_PROTOCOL_ERROR, "EAP before the server authenticated");
 		return 0;
 	}
@@ -345,8 +451,9 @@ int eng_auth_eap(struct ike_sa *sa, const struct ike_message *in, uint64_t now_m
 		return 0;
 	}
 	/* A server that never ends the conversation (Notifications forever)
-	 * must not keep us here: MSCHAPv2 needs 3 or 4 rounds. */
-	if (++a->eap_rounds > 16) {
+	 * must not keep us here: MSCHAPv2 needs 3 or 4 rounds, EAP-TLS one
+	 * per fragment of each flight (a 64 KiB flight is 66). */
+	if (++a->eap_rounds > (a->eap.method == IKE_EAP_TLS ? 160u : 16u)) {
 		fail(sa, IKE_ERR_PROTOCOL_ERROR, "the server's EAP conversation does not end");
 		return 0;
 	}
@@ -358,7 +465,8 @@ int eng_auth_eap(struct ike_sa *sa, const struct ike_message *in, uint64_t now_m
 		return 0;
 	}
 	if (rc == IKE_EAP_FAILED) {
-		fail(sa, IKE_ERR_AUTHENTICATION_FAILED, a->eap.fail_msg);
+		fail(sa, a->eap.fail_why ? a->eap.fail_why : IKE_ERR_AUTHENTICATION_FAILED,
+		     a->eap.fail_msg);
 		return 0;
 	}
 	if (rc == IKE_EAP_CONTINUE) {
@@ -382,6 +490,7 @@ int eng_auth_eap(struct ike_sa *sa, const struct ike_message *in, uint64_t now_m
 	a->phase = PH_FINAL;
 	rc = send_next(sa, IKE_PT_AUTH, IKE_AUTH_PSK, auth, (size_t)alen, now_ms);
 	secret_wipe(auth, sizeof(auth));
-	log_msg(LOG_INFO, sa->cfg.log_name, "IKE: EAP-MSCHAPv2 succeeded");
+	log_msg(LOG_INFO, sa->cfg.log_name, "IKE: %s succeeded",
+		a->eap.method == IKE_EAP_TLS ? "EAP-TLS" : "EAP-MSCHAPv2");
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* eap.c — the EAP peer (RFC 3748) inside IKE_AUTH (RFC 7296 §2.16):
- * EAP-Identity, Notification, a Nak towards MSCHAPv2, and EAP-MSCHAPv2
+ * EAP-Identity, Notification, a Nak towards our method, EAP-TLS (handed to
+ * eap_tls.c) and EAP-MSCHAPv2
  * (draft-kamath-pppext-eap-mschapv2 carrying RFC 2759).  Success is taken
  * only after the server's authenticator response verified and the MSK
  * exists.  Every length is read through lib/reader.h. */
@@ -48,6 +49,7 @@ int ike_eap_init(struct ike_eap *eap, const char *user, const struct secret *pas
 		return -EINVAL;
 	memcpy(eap->user, user, n);
 	eap->user_len = n;
+	eap->method = IKE_EAP_MSCHAPV2;
 	if (!password || !password->len)
 		return -EINVAL;
 	return secret_dup(&eap->password, password);
@@ -55,6 +57,7 @@ int ike_eap_init(struct ike_eap *eap, const char *user, const struct secret *pas
 
 void ike_eap_free(struct ike_eap *eap)
 {
+	ike_eap_tls_free(eap);
 	secret_free(&eap->password);
 	secret_free(&eap->msk);
 	secret_wipe(eap, sizeof(*eap));
@@ -253,6 +256,18 @@ int ike_eap_step(struct ike_eap *eap, const uint8_t *pkt, size_t len, ike_rand_f
 	case IKE_EAP_SUCCESS:
 		if (len != 4)
 			return err_set(e, -EBADMSG, "EAP-Success with data");
+		/* EAP-TLS: only after the handshake ended with the server's
+		 * certificate verified and the MSK derived (RFC 5216 §2.1.1). */
+		if (eap->method == IKE_EAP_TLS) {
+			eap->state = S_END;
+			if (!ike_eap_tls_done(eap)) {
+				snprintf(eap->fail_msg, sizeof(eap->fail_msg), "the server sent "
+					 "EAP-Success before the TLS handshake completed");
+				eap->fail_why = IKE_ERR_AUTHENTICATION_FAILED;
+				return IKE_EAP_FAILED;
+			}
+			return IKE_EAP_DONE;
+		}
 		/* Only after the server proved it knows the password. */
 		if (eap->state != S_OK_SENT || !eap->authenticated || !eap->msk.len) {
 			eap->state = S_END;
@@ -267,8 +282,12 @@ int ike_eap_step(struct ike_eap *eap, const uint8_t *pkt, size_t len, ike_rand_f
 			return err_set(e, -EBADMSG, "EAP-Failure with data");
 		eap->state = S_END;
 		if (!eap->fail_msg[0])
-			snprintf(eap->fail_msg, sizeof(eap->fail_msg), "the server rejected the "
-				 "user name or password (EAP-Failure)");
+			snprintf(eap->fail_msg, sizeof(eap->fail_msg), "%s",
+				 eap->method == IKE_EAP_TLS ? "the server rejected our EAP-TLS "
+				 "authentication (EAP-Failure): our certificate?" :
+				 "the server rejected the user name or password (EAP-Failure)");
+		if (eap->method == IKE_EAP_TLS && !eap->fail_why)
+			eap->fail_why = IKE_ERR_CLIENT_CERT_REJECTED;
 		return IKE_EAP_FAILED;
 	case IKE_EAP_REQUEST:
 		break;
@@ -296,7 +315,19 @@ int ike_eap_step(struct ike_eap *eap, const uint8_t *pkt, size_t len, ike_rand_f
 		out[4] = IKE_EAP_NOTIFICATION;
 		*out_len = 5;
 		return IKE_EAP_CONTINUE;
+	case IKE_EAP_TLS: {
+		if (eap->method != IKE_EAP_TLS)
+			goto nak;
+		int rc = ike_eap_tls_request(eap, id, pkt + 5, len - 5, out, cap, out_len, e);
+		if (rc == IKE_EAP_FAILED)
+			eap->state = S_END;
+		else if (rc == IKE_EAP_CONTINUE)
+			eap->state = S_CHAL_SENT;
+		return rc;
+	}
 	case IKE_EAP_MSCHAPV2: {
+		if (eap->method != IKE_EAP_MSCHAPV2)
+			goto nak;
 		uint8_t op = g8(&r);
 		if (!rd_ok(&r))
 			return err_set(e, -EBADMSG, "EAP-MSCHAPv2 without an OpCode");
@@ -324,13 +355,14 @@ int ike_eap_step(struct ike_eap *eap, const uint8_t *pkt, size_t len, ike_rand_f
 		}
 	}
 	default:
-		/* RFC 3748 §5.3.1: Nak, asking for MSCHAPv2 — only before it began. */
+	nak:
+		/* RFC 3748 §5.3.1: Nak, asking for our method — only before it began. */
 		if (eap->state != S_START || type < 4)
 			return err_set(e, -EPROTO, "EAP method %u requested mid-conversation", type);
 		if (put_head(out, cap, id, 6) < 0)
 			return err_set(e, -ENOBUFS, "EAP response does not fit");
 		out[4] = IKE_EAP_NAK;
-		out[5] = IKE_EAP_MSCHAPV2;
+		out[5] = eap->method ? eap->method : IKE_EAP_MSCHAPV2;
 		*out_len = 6;
 		return IKE_EAP_CONTINUE;
 	}

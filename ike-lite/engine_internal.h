@@ -218,6 +218,10 @@ int eng_auth_build_ours(struct ike_sa *sa, struct ike_builder *b, const uint8_t 
 			size_t idlen);
 /* True when the server must authenticate with a certificate. */
 bool eng_auth_server_cert(const struct ike_sa *sa);
+/* RFC 5998: a first IKE_AUTH response without AUTH but with EAP, accepted
+ * only with EAP-TLS (we offered EAP-only); 1 when it took the message
+ * (the SA may be closed), 0 when it is not that case. */
+int eng_auth_eap_only(struct ike_sa *sa, const struct ike_message *in, uint64_t now_ms);
 /* Check the server's AUTH in an IKE_AUTH response (certificate chain and
  * signature, or PSK, or — at the end of EAP — the MSK).  0 when it is
  * right; otherwise the SA has been closed with the error. */

@@ -408,6 +408,8 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		return 0;
 	}
 	pauth = ike_message_find(in, IKE_PT_AUTH, NULL);
+	if (!pauth && eng_auth_eap_only(sa, in, now_ms))
+		return 0;
 	if (!pauth) {
 		/* §2.21.2: the IKE SA failed; the notify says why. */
 		enum ike_error e = eng_notify_error(err_notify);
