@@ -71,6 +71,9 @@ static int ack_err(struct pvpn_err *e, const struct nl_ack *ack, int rc, const c
 
 	if (code == -ESRCH || code == -EADDRNOTAVAIL)
 		code = -ENOENT;
+	if (code == -ENOENT)
+		return err_set(e, code, "%s SA 0x%08x to %s: the kernel has no such SA", what, spi,
+			       xfrm_addr_str(dst, a, sizeof(a)));
 	if (ack->msg[0])
 		return err_set(e, code, "%s SA 0x%08x to %s: %s (kernel: %s)", what, spi,
 			       xfrm_addr_str(dst, a, sizeof(a)), strerror(-code), ack->msg);

@@ -404,6 +404,29 @@ int xfrm_route_add(struct xfrm_handle *h, const struct xfrm_route *r,
 int xfrm_route_del(struct xfrm_handle *h, const struct xfrm_route *r,
 		   struct pvpn_err *e);
 
+/* --- rtnetlink: watching the network (rtmon.c) --------------------- */
+
+struct xfrm_rtmon;                      /* opaque: link/address/route watch */
+
+/* Subscribe to link, IPv4/IPv6 address and route changes in the current
+ * network namespace.  The fd is non-blocking, for epoll. */
+int xfrm_rtmon_open(struct xfrm_rtmon **out, struct pvpn_err *e);
+int xfrm_rtmon_fd(const struct xfrm_rtmon *m);
+/* Drain what is pending: the number of change messages read (0 = none; a
+ * lost batch, ENOBUFS, counts as a change), <0 on a socket error. */
+int xfrm_rtmon_read(struct xfrm_rtmon *m, struct pvpn_err *e);
+void xfrm_rtmon_close(struct xfrm_rtmon *m);
+
+/* The route the kernel picks toward dst now (RTM_GETROUTE). */
+struct xfrm_route_info {
+	struct xfrm_addr src;           /* preferred source, family 0 = none given */
+	struct xfrm_addr gw;            /* gateway, family 0 = on-link */
+	int ifindex;                    /* outgoing interface */
+};
+/* 0, or -ENETUNREACH / -EHOSTUNREACH etc. when there is no route. */
+int xfrm_route_lookup(struct xfrm_handle *h, const struct xfrm_addr *dst,
+		      struct xfrm_route_info *out, struct pvpn_err *e);
+
 /* --- small helpers -------------------------------------------------- */
 
 /* Parse "192.0.2.1" or "2001:db8::1" into *a.  0 or -EINVAL. */
