@@ -105,10 +105,12 @@ int ctl_translate_auth(const struct prof_profile *p, struct ike_config *cfg, str
 		if (p->local_id.type == PROF_ID_NONE)
 			id_from_cert(&cfg->cert, &cfg->local_id);
 	}
-	if (p->use_eap) {
-		if (p->auth_method == PROF_AUTH_METHOD_CERTIFICATE)
-			return err_set(e, -ENOTSUP, "UseExtendedAuthentication with a client "
-				       "certificate (two authentications, RFC 4739) is not supported");
+	if (p->use_eap && p->auth_method == PROF_AUTH_METHOD_CERTIFICATE) {
+		/* As Apple's client: the certificate goes into EAP-TLS (RFC
+		 * 5216), EAP-only when the server agrees (RFC 5998). */
+		cfg->auth = IKE_CRED_EAP_TLS;
+		snprintf(cfg->eap_user, sizeof(cfg->eap_user), "%s", p->username);
+	} else if (p->use_eap) {
 		cfg->auth = IKE_CRED_EAP;
 		snprintf(cfg->eap_user, sizeof(cfg->eap_user), "%s", p->username);
 		if (!p->password.len)
