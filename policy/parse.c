@@ -927,7 +927,11 @@ static int finish_checks(struct prof_parser *ps)
 		break;
 	}
 	bool has_pw = p->password.data || p->password_file[0];
-	if (p->use_eap) {
+	if (p->use_eap && p->auth_method == PROF_AUTH_METHOD_CERTIFICATE) {
+		/* EAP-TLS with the certificate (RFC 5216): Username, when
+		 * given, answers EAP-Identity; a password is not used
+		 * (pvpn.conf(5)). */
+	} else if (p->use_eap) {
 		if (!p->username[0])
 			return fail_end(ps, "UseExtendedAuthentication", "yes needs 'Username = NAME'");
 		if (!has_pw)
