@@ -265,6 +265,12 @@ struct ctl_conn {
 	/* IncludeAllNetworks block policies (block.c); NULL = none.  They
 	 * outlive c->inst: kept while reasserting. */
 	struct ctl_blocks *blocks;
+	/* Path watching (lifecycle.c, mobike.c): the local address last
+	 * handed to ike_path_changed while a MOBIKE move is under way
+	 * (family 0: none since the last move), and "no route to the
+	 * server" already reported. */
+	struct sockaddr_storage path_reported;
+	bool path_lost;
 };
 
 /* Socket slots: [v4 500, v4 4500, v6 500, v6 4500]. */
@@ -286,6 +292,10 @@ struct ctl_daemon {
 	/* Called on every status change (the control socket's watchers). */
 	void (*on_status)(struct ctl_daemon *d, struct ctl_conn *c);
 	void *user;                       /* for on_status's owner; ctl/conn.c never reads it */
+	/* The network watcher (lifecycle.c): rtnetlink link/address/route
+	 * changes, and when the debounced path check is due (0 = none). */
+	struct xfrm_rtmon *rtmon;
+	uint64_t path_check_ms, path_first_ms;
 };
 
 /* Open the loop, netlink, IKE sockets, timer and signals; flush what a
