@@ -497,6 +497,7 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 {
 	struct ike_header h;
 	uint8_t *buf = NULL;
+	uint64_t cached;
 	int rc;
 
 	eng_enter(sa);
@@ -515,18 +516,29 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 		return drop(sa, -EINVAL, "not from the server's address");
 	if (eng_peek_header(dgram, len, &h) < 0)
 		return drop(sa, -EBADMSG, "not an IKEv2 message");
+	/* The IKE SA a rekey just replaced (exchange_rekey_ike.c). */
+	if (eng_old_ike_match(sa, &h))
+		return eng_old_ike_receive(sa, dgram, len, &h, now_ms);
 	if (memcmp(h.spi_i, sa->spi_i, 8) != 0)
 		return drop(sa, -ENOENT, "unknown initiator SPI");
-	if (h.flags & IKE_FLAG_I)
-		return drop(sa, -EBADMSG, "the I flag is set in a message from the responder");
+	/* §3.1: the peer sets I only when it started this IKE SA (§2.18). */
+	if (!!(h.flags & IKE_FLAG_I) != sa->life.peer_initiated)
+		return drop(sa, -EBADMSG, "the I flag does not match the IKE SA's roles");
 
 	/* A private copy: SK is decrypted in place. */
+	cached = sa->stats.cached_responses;
 	buf = malloc(len);
 	if (!buf)
 		return drop(sa, -ENOMEM, "out of memory");
 	memcpy(buf, dgram, len);
 
 	if (h.flags & IKE_FLAG_R) {
+		/* §2.21.4: a restarted server's unprotected INVALID_IKE_SPI
+		 * only shortens the wait (dpd.c). */
+		if (eng_invalid_spi_hint(sa, &h, buf, len, now_ms)) {
+			rc = drop(sa, -EAGAIN, "unprotected INVALID_IKE_SPI (a hint only)");
+			goto out;
+		}
 		/* A response: only to the request outstanding (§2.3), never
 		 * answered (§2.21). */
 		if (sa->req.kind == REQ_NONE || h.message_id != sa->req.mid ||
@@ -555,6 +567,9 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 		case REQ_REKEY_IKE:
 			rc = eng_rekey_ike_response(sa, buf, len, now_ms);
 			break;
+		case REQ_MOBIKE:
+			rc = eng_mobike_response(sa, buf, len, path, now_ms);
+			break;
 		default:
 			rc = eng_info_response(sa, buf, len, now_ms);
 			break;
@@ -576,7 +591,12 @@ int ike_receive(struct ike_sa *sa, const uint8_t *dgram, size_t len,
 	else {
 		sa->stats.rx_ok++;
 		sa->last_rx_ms = now_ms;
+		/* §2.23: a server behind a NAT may come from a new port. */
+		if (sa->stats.cached_responses == cached)
+			eng_mobike_seen(sa, path);
 	}
+	/* A path change waiting for the window (mobike.c). */
+	eng_mobike_tick(sa, now_ms);
 	/* The first pair just came up: plan its rekey (§2.8). */
 	if (sa->child_up && sa->state == ST_ESTABLISHED && !sa->life.rekey_ms &&
 	    sa->life.rk == RK_IDLE)
@@ -595,9 +615,14 @@ void ike_tick(struct ike_sa *sa, uint64_t now_ms)
 	eng_request_tick(sa, now_ms);
 	if (sa->state != ST_ESTABLISHED)
 		return;
+	/* A path change first: the other exchanges wait behind it (mobike.c). */
+	eng_mobike_tick(sa, now_ms);
+	if (sa->state != ST_ESTABLISHED)
+		return;
 	eng_life_tick(sa, now_ms);
-	/* RFC 3948 §4: keep the NAT mapping while we are quiet. */
-	if (sa->natt && sa->last_tx_ms + sa->cfg.natt_keepalive_ms <= now_ms) {
+	/* RFC 3948 §4: keep the NAT mapping while we are quiet (only with a
+	 * NAT: MOBIKE puts IKE on port 4500 without one, RFC 4555 §3.3). */
+	if (sa->natt && eng_encap(sa) && sa->last_tx_ms + sa->cfg.natt_keepalive_ms <= now_ms) {
 		struct ike_action a;
 		static const uint8_t ka = 0xff;
 		memset(&a, 0, sizeof(a));
@@ -608,7 +633,7 @@ void ike_tick(struct ike_sa *sa, uint64_t now_ms)
 			sa->last_tx_ms = now_ms;
 	}
 	/* RFC 7296 §2.4: a liveness check when we heard nothing for a while. */
-	if (sa->cfg.dpd_interval_ms && sa->req.kind == REQ_NONE &&
+	if (sa->cfg.dpd_interval_ms && sa->req.kind == REQ_NONE && !sa->mob.wanted &&
 	    sa->last_rx_ms + sa->cfg.dpd_interval_ms <= now_ms)
 		eng_send_info_request(sa, REQ_DPD, now_ms);
 }
@@ -622,10 +647,12 @@ uint64_t ike_next_deadline(const struct ike_sa *sa)
 	if (sa->req.kind != REQ_NONE)
 		EARLIER(sa->req.next_ms);
 	if (sa->state == ST_ESTABLISHED) {
-		if (sa->natt)
+		if (sa->natt && eng_encap(sa))
 			EARLIER(sa->last_tx_ms + sa->cfg.natt_keepalive_ms);
-		if (sa->cfg.dpd_interval_ms && sa->req.kind == REQ_NONE)
+		if (sa->cfg.dpd_interval_ms && sa->req.kind == REQ_NONE && !sa->mob.wanted)
 			EARLIER(sa->last_rx_ms + sa->cfg.dpd_interval_ms);
+		if (eng_mobike_deadline(sa))
+			EARLIER(eng_mobike_deadline(sa));
 		if (eng_life_deadline(sa))
 			EARLIER(eng_life_deadline(sa));
 	}

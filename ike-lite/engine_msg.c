@@ -94,3 +94,18 @@ int eng_open(const struct ike_suite *s, const struct secret *ek, const struct se
 		return rc;
 	return ike_payloads_parse(inner, sk->u.sk.first, plain, plain_len, e);
 }
+
+int eng_open_peer(struct ike_sa *sa, uint8_t *buf, size_t len, struct pvpn_err *e)
+{
+	int rc;
+
+	if ((rc = ike_message_parse(sa->m_outer, buf, len, e)) < 0)
+		return rc;
+	/* §2.14: each direction has its own keys; the peer sends with the
+	 * responder's when we started the IKE SA, else with the initiator's. */
+	if (!sa->life.peer_initiated)
+		return eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len,
+				sa->m_outer, sa->m_inner, e);
+	return eng_open(&sa->suite, &sa->keys.sk_ei, &sa->keys.sk_ai, buf, len, sa->m_outer,
+			sa->m_inner, e);
+}

@@ -18,9 +18,13 @@ int eng_build_protected(struct ike_sa *sa, uint8_t exch, bool response, uint32_t
 	memcpy(h.spi_r, sa->spi_r, 8);
 	h.version = IKE_VERSION_2_0;
 	h.exchange = exch;
-	/* §3.1: we are the original initiator, so I is always set. */
-	h.flags = IKE_FLAG_I | (response ? IKE_FLAG_R : 0);
+	/* §3.1: I is set by the IKE SA's original initiator; after the peer
+	 * rekeyed it (§2.18) that is the peer, and we send with SK_er/SK_ar. */
+	h.flags = (!sa->life.peer_initiated ? IKE_FLAG_I : 0) | (response ? IKE_FLAG_R : 0);
 	h.message_id = mid;
+	if (sa->life.peer_initiated)
+		return eng_seal(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, sa->rnd, &h, first,
+				plain, plain_len, out, out_len);
 	return eng_seal(&sa->suite, &sa->keys.sk_ei, &sa->keys.sk_ai, sa->rnd, &h, first,
 			plain, plain_len, out, out_len);
 }
@@ -71,9 +75,7 @@ int eng_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 	struct pvpn_err err;
 	int rc;
 
-	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
-	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
-			   sa->m_inner, &err)) < 0) {
+	if ((rc = eng_open_peer(sa, buf, len, &err)) < 0) {
 		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad INFORMATIONAL response: %s", err.msg);
 		return rc;
 	}
@@ -129,9 +131,7 @@ int eng_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_m
 		return -EINVAL;
 	/* §3.14: a retransmission too must be the peer's own message (ICV
 	 * checked), or anybody could make us send and look alive (§2.4). */
-	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
-	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
-			   in, &err)) < 0) {
+	if ((rc = eng_open_peer(sa, buf, len, &err)) < 0) {
 		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad request from the server: %s", err.msg);
 		return rc;
 	}

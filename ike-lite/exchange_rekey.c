@@ -79,6 +79,10 @@ void eng_life_free(struct ike_sa *sa)
 	l->old_valid = false;
 	l->ike_rk = false;
 	l->ike_rekey_ms = 0;
+	memset(l->more_old, 0, sizeof(l->more_old));
+	ike_child_keys_free(&l->p_keys);
+	l->p_valid = l->coll = l->r_wait = false;
+	eng_old_ike_free(sa);
 }
 
 static void queue_alloc_spi(struct ike_sa *sa)
@@ -307,20 +311,66 @@ out:
 
 /* ---------------------------------------------- switching to the new pair */
 
-/* keys: "i" = our outbound.  Takes ownership of keys. */
-static void switch_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
-			const struct ike_suite *esp, bool esn, struct ike_child_keys *keys,
-			uint64_t now_ms, bool we_started)
+static void queue_remove_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out);
+
+/* Replaced and redundant pairs beyond the one in old_*: each goes at its
+ * time, or a grace period after the peer deleted its half. */
+static void add_more_old(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out, uint64_t when)
 {
-	/* Only one replaced pair at a time: an older one goes now. */
-	remove_old(sa);
-
-	if (eng_queue_install_child(sa, true, spi_in, spi_out, esp, esn, keys) < 0) {
-		ike_child_keys_free(keys);
-		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "out of memory rekeying the Child SA");
-		return;
+	struct eng_old_pair *o = &sa->life.more_old[0];
+	for (size_t i = 0; i < LIFE_MAX_OLD; i++) {
+		if (!sa->life.more_old[i].valid) {
+			o = &sa->life.more_old[i];
+			break;
+		}
+		if (sa->life.more_old[i].remove_ms < o->remove_ms)
+			o = &sa->life.more_old[i];
 	}
+	if (o->valid)
+		/* Full: the one due first goes now. */
+		queue_remove_pair(sa, o->spi_in, o->spi_out);
+	o->valid = true;
+	o->spi_in = spi_in;
+	o->spi_out = spi_out;
+	o->remove_ms = when;
+}
 
+static void queue_remove_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out)
+{
+	struct ike_action a;
+	memset(&a, 0, sizeof(a));
+	a.type = IKE_ACT_REMOVE_CHILD;
+	a.u.remove.spi_in = spi_in;
+	a.u.remove.spi_out = spi_out;
+	a.u.remove.local = sa->cfg.local;
+	a.u.remove.remote = sa->cfg.remote;
+	eng_set_port(&a.u.remove.local, 0);
+	eng_set_port(&a.u.remove.remote, 0);
+	a.u.remove.proto = IPPROTO_ESP;
+	a.u.remove.reqid = sa->cfg.reqid;
+	a.u.remove.old_only = true;
+	eng_queue(sa, &a, NULL, 0, NULL);
+}
+
+static void remove_more_old(struct ike_sa *sa, uint64_t now_ms)
+{
+	for (size_t i = 0; i < LIFE_MAX_OLD; i++) {
+		struct eng_old_pair *o = &sa->life.more_old[i];
+		if (o->valid && now_ms >= o->remove_ms) {
+			queue_remove_pair(sa, o->spi_in, o->spi_out);
+			o->valid = false;
+		}
+	}
+}
+
+/* The installed pair spi_in/spi_out becomes the current one; the current
+ * one becomes the replaced pair.  keys: "i" = our outbound; taken over. */
+static void adopt_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
+		       const struct ike_suite *esp, bool esn, struct ike_child_keys *keys,
+		       uint64_t now_ms, bool we_started)
+{
+	/* Only one replaced pair in old_*: an older one goes now. */
+	remove_old(sa);
 	sa->life.old_valid = true;
 	sa->life.old_spi_in = sa->spi_in;
 	sa->life.old_spi_out = sa->spi_out;
@@ -343,9 +393,42 @@ static void switch_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
 		(unsigned)spi_out, (unsigned)sa->life.old_spi_in, (unsigned)sa->life.old_spi_out);
 }
 
+/* keys: "i" = our outbound.  Takes ownership of keys. */
+static void switch_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
+			const struct ike_suite *esp, bool esn, struct ike_child_keys *keys,
+			uint64_t now_ms, bool we_started)
+{
+	if (eng_queue_install_child(sa, true, spi_in, spi_out, esp, esn, keys) < 0) {
+		ike_child_keys_free(keys);
+		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "out of memory rekeying the Child SA");
+		return;
+	}
+	adopt_pair(sa, spi_in, spi_out, esp, esn, keys, now_ms, we_started);
+}
+
+/* The peer's pair, made while our rekey was outstanding, is the one that
+ * stays (it won the collision, or ours failed): the peer, its starter,
+ * deletes the old pair (§2.8.1). */
+static void adopt_peer_pair(struct ike_sa *sa, uint64_t now_ms)
+{
+	struct eng_life *l = &sa->life;
+	if (!l->p_valid)
+		return;
+	l->p_valid = false;
+	adopt_pair(sa, l->p_spi_in, l->p_spi_out, &l->p_esp, l->p_esn, &l->p_keys, now_ms, false);
+}
+
 /* After our exchange: DELETE the old pair (§1.4.1), or the IKE SA when the
  * user disconnected meanwhile. */
+static void after_exchange_del(struct ike_sa *sa, uint64_t now_ms, uint32_t del_spi_in);
+
 static void after_exchange(struct ike_sa *sa, uint64_t now_ms)
+{
+	after_exchange_del(sa, now_ms, sa->life.old_valid ? sa->life.old_spi_in : 0);
+}
+
+/* del_spi_in: our inbound SPI of the pair to DELETE (0: none). */
+static void after_exchange_del(struct ike_sa *sa, uint64_t now_ms, uint32_t del_spi_in)
 {
 	uint8_t plain[32], first = 0, *msg = NULL, spi[4];
 	size_t plain_len = 0, len = 0;
@@ -358,9 +441,9 @@ static void after_exchange(struct ike_sa *sa, uint64_t now_ms)
 			eng_close(sa, IKE_ERR_NONE, "disconnected (DELETE could not be built)");
 		return;
 	}
-	if (!sa->life.old_valid || sa->state != ST_ESTABLISHED)
+	if (!del_spi_in || sa->state != ST_ESTABLISHED)
 		return;
-	put32(spi, sa->life.old_spi_in);
+	put32(spi, del_spi_in);
 	ike_build_chain_begin(&b, plain, sizeof(plain));
 	ike_build_delete(&b, IKE_PROTO_ESP, 4, spi, 1);
 	if (ike_build_finish(&b, &plain_len, &first, NULL) < 0 ||
@@ -442,10 +525,66 @@ static void retry_later(struct ike_sa *sa, uint64_t now_ms, const char *why)
 	ike_dh_free(sa->life.dh);
 	sa->life.dh = NULL;
 	sa->life.rk = RK_IDLE;
+	if (sa->life.p_valid) {
+		/* The peer's rekey of the same pair went through: no need. */
+		adopt_peer_pair(sa, now_ms);
+		return;
+	}
 	/* §2.25: TEMPORARY_FAILURE means "try again in a moment"; a random
 	 * delay keeps two colliding ends apart. */
 	sa->life.rekey_ms = now_ms + LIFE_RETRY_MIN_MS + eng_rand_below(sa, LIFE_RETRY_SPAN_MS);
 	log_msg(LOG_INFO, sa->cfg.log_name, "IKE: Child SA rekey postponed: %s", why);
+}
+
+/* §2.8.1: our rekey and the peer's of the same pair are both done.  The
+ * exchange holding the lowest of the four nonces made the redundant pair;
+ * its starter deletes it.  The surviving pair's starter deletes the old. */
+static void resolve_child_collision(struct ike_sa *sa, uint32_t spi_out, const struct ike_suite *esp,
+				    bool esn, struct ike_child_keys *keys, uint64_t now_ms)
+{
+	struct eng_life *l = &sa->life;
+	const uint8_t *low = l->n_ours;
+	size_t low_len = sizeof(l->n_ours);
+	bool ours_redundant = true;
+	uint32_t o_in = l->new_spi_in;
+
+	if (eng_nonce_lower(l->n_peer, l->n_peer_len, low, low_len)) {
+		low = l->n_peer;
+		low_len = l->n_peer_len;
+	}
+	if (eng_nonce_lower(l->r_n_peer, l->r_n_peer_len, low, low_len)) {
+		low = l->r_n_peer;
+		low_len = l->r_n_peer_len;
+		ours_redundant = false;
+	}
+	if (eng_nonce_lower(l->r_n_ours, sizeof(l->r_n_ours), low, low_len))
+		ours_redundant = false;
+	l->n_collisions++;
+	l->coll = false;
+	if (ours_redundant) {
+		/* Ours is never used: the peer's pair stays, the peer deletes
+		 * the old one; we delete ours (its larval inbound SA goes). */
+		log_msg(LOG_INFO, sa->cfg.log_name, "IKE: Child SA rekey collision (RFC 7296 "
+			"§2.8.1): the server's new pair %08x/%08x stays, ours %08x/%08x is deleted",
+			(unsigned)l->p_spi_in, (unsigned)l->p_spi_out, (unsigned)o_in,
+			(unsigned)spi_out);
+		ike_child_keys_free(keys);
+		adopt_peer_pair(sa, now_ms);
+		queue_remove_pair(sa, o_in, spi_out);
+		after_exchange_del(sa, now_ms, o_in);
+		return;
+	}
+	/* The peer's pair is redundant (the peer deletes it; it goes here
+	 * then, or after LIFE_ORPHAN_MS); ours stays and we delete the old. */
+	log_msg(LOG_INFO, sa->cfg.log_name, "IKE: Child SA rekey collision (RFC 7296 §2.8.1): "
+		"our new pair %08x/%08x stays, the server deletes its %08x/%08x", (unsigned)o_in,
+		(unsigned)spi_out, (unsigned)l->p_spi_in, (unsigned)l->p_spi_out);
+	l->p_valid = false;
+	ike_child_keys_free(&l->p_keys);
+	add_more_old(sa, l->p_spi_in, l->p_spi_out, now_ms + LIFE_ORPHAN_MS);
+	switch_pair(sa, o_in, spi_out, esp, esn, keys, now_ms, true);
+	if (sa->state != ST_CLOSED)
+		after_exchange(sa, now_ms);
 }
 
 int eng_rekey_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_ms)
@@ -464,9 +603,7 @@ int eng_rekey_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now
 	bool esn = false;
 	int rc;
 
-	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
-	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
-			   in, &err)) < 0) {
+	if ((rc = eng_open_peer(sa, buf, len, &err)) < 0) {
 		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad CREATE_CHILD_SA response: %s", err.msg);
 		return rc;
 	}
@@ -543,6 +680,10 @@ int eng_rekey_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now
 		snprintf(why, sizeof(why), "Child SA key derivation failed");
 		goto fail;
 	}
+	if (l->p_valid) {
+		resolve_child_collision(sa, spi_out, &esp, esn, &keys, now_ms);
+		return 0;
+	}
 	switch_pair(sa, l->new_spi_in, spi_out, &esp, esn, &keys, now_ms, true);
 	if (sa->state != ST_CLOSED)
 		after_exchange(sa, now_ms);
@@ -562,9 +703,7 @@ int eng_delete_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint6
 	struct pvpn_err err;
 	int rc;
 
-	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
-	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
-			   sa->m_inner, &err)) < 0)
+	if ((rc = eng_open_peer(sa, buf, len, &err)) < 0)
 		return rc;
 	/* §1.4.1: the server deleted its half; ours stays for the packets
 	 * still in flight, then goes. */
@@ -595,8 +734,8 @@ static int respond(struct ike_sa *sa, uint32_t mid, struct ike_builder *b)
 	return eng_respond(sa, mid, msg, len);
 }
 
-static int refuse(struct ike_sa *sa, uint32_t mid, uint16_t notify, const uint8_t *data,
-		  size_t dlen, const char *why)
+int eng_rekey_refuse(struct ike_sa *sa, uint32_t mid, uint16_t notify, const uint8_t *data,
+		     size_t dlen, const char *why)
 {
 	uint8_t plain[64];
 	struct ike_builder b;
@@ -732,6 +871,7 @@ int eng_rekey_request(struct ike_sa *sa, uint32_t mid, uint64_t now_ms)
 	const struct ike_payload *psa, *pno, *pke, *prk, *ptsi, *ptsr;
 	uint16_t want = 0;
 	uint8_t gb[2];
+	bool coll;
 
 	psa = ike_message_find(in, IKE_PT_SA, NULL);
 	pno = ike_message_find(in, IKE_PT_NONCE, NULL);
@@ -740,38 +880,42 @@ int eng_rekey_request(struct ike_sa *sa, uint32_t mid, uint64_t now_ms)
 	ptsi = ike_message_find(in, IKE_PT_TSI, NULL);
 	ptsr = ike_message_find(in, IKE_PT_TSR, NULL);
 
-	if (psa && psa->u.sa.nprops && psa->u.sa.props[0].protocol == IKE_PROTO_IKE)
-		/* Rekeying the IKE SA is not supported yet: a temporary
-		 * condition as far as the server can tell (§2.25). */
-		return refuse(sa, mid, IKE_N_TEMPORARY_FAILURE, NULL, 0, "IKE SA rekey");
+	if (psa && psa->u.sa.nprops && psa->u.sa.props[0].protocol == IKE_PROTO_IKE && !prk)
+		/* §1.3.2: no REKEY_SA, an IKE proposal: the IKE SA itself. */
+		return eng_rekey_ike_request(sa, mid, now_ms);
 	if (!prk)
-		return refuse(sa, mid, IKE_N_NO_ADDITIONAL_SAS, NULL, 0, "only one Child SA");
+		return eng_rekey_refuse(sa, mid, IKE_N_NO_ADDITIONAL_SAS, NULL, 0, "only one Child SA");
 	if (prk->u.notify.protocol != IKE_PROTO_ESP || prk->u.notify.spi_size != 4 ||
 	    !sa->child_up || get32(prk->u.notify.spi) != sa->spi_out) {
 		/* §2.25: an SA we do not have (maybe one we just replaced). */
 		uint32_t s = prk->u.notify.spi_size == 4 ? get32(prk->u.notify.spi) : 0;
 		if (sa->life.old_valid && s == sa->life.old_spi_out)
-			return refuse(sa, mid, IKE_N_TEMPORARY_FAILURE, NULL, 0,
+			return eng_rekey_refuse(sa, mid, IKE_N_TEMPORARY_FAILURE, NULL, 0,
 				      "that pair was just replaced");
-		return refuse(sa, mid, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, "unknown SPI");
+		return eng_rekey_refuse(sa, mid, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, "unknown SPI");
 	}
-	if (l->rk != RK_IDLE || sa->state != ST_ESTABLISHED)
-		/* A collision with our own rekey (or we are leaving): ours
-		 * wins, the server retries later (§2.25). */
-		return refuse(sa, mid, IKE_N_TEMPORARY_FAILURE, NULL, 0, "we are rekeying it");
+	/* §2.25.1: a pair we are closing (we are leaving), or a rekey of
+	 * ours not yet sent or answered only by us: a temporary condition. */
+	if (sa->state != ST_ESTABLISHED || sa->delete_pending || l->r_wait || l->p_valid ||
+	    (l->rk != RK_IDLE && l->rk != RK_I_SENT) || sa->life.ike_peer.valid)
+		return eng_rekey_refuse(sa, mid, IKE_N_TEMPORARY_FAILURE, NULL, 0,
+					"another rekey of it is under way");
+	/* §2.25.1, §2.8.1: our rekey of the same pair is outstanding: answer
+	 * as usual; once both are done the nonces decide which new pair stays. */
+	coll = l->rk == RK_I_SENT;
 	if (!psa || !pno || !ptsi || !ptsr || pno->u.nonce.len < IKE_NONCE_MIN ||
 	    pno->u.nonce.len > IKE_NONCE_MAX)
-		return refuse(sa, mid, IKE_N_INVALID_SYNTAX, NULL, 0, "SA, Nonce, TSi or TSr missing");
+		return eng_rekey_refuse(sa, mid, IKE_N_INVALID_SYNTAX, NULL, 0, "SA, Nonce, TSi or TSr missing");
 	if (choose(sa, &psa->u.sa, pke, &want) < 0) {
 		if (want) {
 			gb[0] = (uint8_t)(want >> 8);
 			gb[1] = (uint8_t)want;
-			return refuse(sa, mid, IKE_N_INVALID_KE_PAYLOAD, gb, 2, "another DH group");
+			return eng_rekey_refuse(sa, mid, IKE_N_INVALID_KE_PAYLOAD, gb, 2, "another DH group");
 		}
-		return refuse(sa, mid, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, "no acceptable proposal");
+		return eng_rekey_refuse(sa, mid, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, "no acceptable proposal");
 	}
-	memcpy(l->n_peer, pno->u.nonce.data, pno->u.nonce.len);
-	l->n_peer_len = pno->u.nonce.len;
+	memcpy(l->r_n_peer, pno->u.nonce.data, pno->u.nonce.len);
+	l->r_n_peer_len = pno->u.nonce.len;
 	if (l->r_ke) {
 		secret_wipe(l->r_ke, l->r_ke_len);
 		free(l->r_ke);
@@ -781,14 +925,22 @@ int eng_rekey_request(struct ike_sa *sa, uint32_t mid, uint64_t now_ms)
 	if (l->r_group) {
 		l->r_ke = malloc(pke->u.ke.len);
 		if (!l->r_ke)
-			return refuse(sa, mid, IKE_N_TEMPORARY_FAILURE, NULL, 0, "out of memory");
+			return eng_rekey_refuse(sa, mid, IKE_N_TEMPORARY_FAILURE, NULL, 0, "out of memory");
 		memcpy(l->r_ke, pke->u.ke.data, pke->u.ke.len);
 		l->r_ke_len = pke->u.ke.len;
 	}
 	l->n_r_tsi = copy_ts(ptsi, l->r_tsi);
 	l->n_r_tsr = copy_ts(ptsr, l->r_tsr);
 	l->r_mid = mid;
-	l->rk = RK_R_WAIT_SPI;
+	l->coll = coll;
+	if (coll) {
+		log_msg(LOG_INFO, sa->cfg.log_name, "IKE: the server rekeys Child SA %08x/%08x while "
+			"we do (collision, RFC 7296 §2.8.1): answering it", (unsigned)sa->spi_in,
+			(unsigned)sa->spi_out);
+		l->r_wait = true;
+	} else {
+		l->rk = RK_R_WAIT_SPI;
+	}
 	queue_alloc_spi(sa);
 	(void)now_ms;
 	return 0;
@@ -804,36 +956,40 @@ static int answer_rekey(struct ike_sa *sa, uint32_t spi, uint64_t now_ms)
 	struct ike_child_keys keys;
 	struct secret gir = { 0 };
 	struct pvpn_err err;
+	struct ike_dh_ctx *dh = NULL;
 	uint8_t *plain = NULL, ke[1024];
 	int rc, kelen = 0;
 	size_t n = 0;
+	bool coll = l->coll;
 
 	memset(&keys, 0, sizeof(keys));
-	l->rk = RK_IDLE;
+	/* In a collision our own rekey (its nonce, its DH) stays outstanding:
+	 * the answer uses only the r_* fields and a DH of its own. */
+	l->coll = false;
+	if (!coll)
+		l->rk = RK_IDLE;
 	if (!spi)
-		return refuse(sa, l->r_mid, IKE_N_TEMPORARY_FAILURE, NULL, 0,
+		return eng_rekey_refuse(sa, l->r_mid, IKE_N_TEMPORARY_FAILURE, NULL, 0,
 			      "the kernel could not allocate an SPI");
 	if ((rc = ike_suite_init_esp(&esp, l->r_encr, l->r_bits, l->r_integ, l->r_group, &err)) < 0)
-		return refuse(sa, l->r_mid, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, err.msg);
-	sa->rnd(l->n_ours, sizeof(l->n_ours));
+		return eng_rekey_refuse(sa, l->r_mid, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, err.msg);
+	sa->rnd(l->r_n_ours, sizeof(l->r_n_ours));
 	if (l->r_group) {
-		ike_dh_free(l->dh);
-		l->dh = ike_dh_new(l->r_group, sa->rnd, &err);
-		if (!l->dh || (kelen = ike_dh_public(l->dh, ke, sizeof(ke))) < 0 ||
-		    ike_dh_shared(l->dh, l->r_ke, l->r_ke_len, &gir, &err) < 0) {
-			ike_dh_free(l->dh);
-			l->dh = NULL;
-			return refuse(sa, l->r_mid, IKE_N_INVALID_SYNTAX, NULL, 0, "bad KE value");
+		dh = ike_dh_new(l->r_group, sa->rnd, &err);
+		if (!dh || (kelen = ike_dh_public(dh, ke, sizeof(ke))) < 0 ||
+		    ike_dh_shared(dh, l->r_ke, l->r_ke_len, &gir, &err) < 0) {
+			ike_dh_free(dh);
+			return eng_rekey_refuse(sa, l->r_mid, IKE_N_INVALID_SYNTAX, NULL, 0, "bad KE value");
 		}
-		ike_dh_free(l->dh);
-		l->dh = NULL;
+		ike_dh_free(dh);
 	}
 	/* §2.17 with the server as "i": its nonce first. */
 	rc = ike_child_keys_derive(sa->suite.prf, &sa->keys.sk_d, &esp, l->r_group ? &gir : NULL,
-				   l->n_peer, l->n_peer_len, l->n_ours, sizeof(l->n_ours), &keys);
+				   l->r_n_peer, l->r_n_peer_len, l->r_n_ours, sizeof(l->r_n_ours),
+				   &keys);
 	secret_free(&gir);
 	if (rc < 0)
-		return refuse(sa, l->r_mid, IKE_N_TEMPORARY_FAILURE, NULL, 0, "key derivation failed");
+		return eng_rekey_refuse(sa, l->r_mid, IKE_N_TEMPORARY_FAILURE, NULL, 0, "key derivation failed");
 
 	plain = malloc(LIFE_PLAIN_MAX);
 	if (!plain) {
@@ -854,7 +1010,7 @@ static int answer_rekey(struct ike_sa *sa, uint32_t spi, uint64_t now_ms)
 	prop.xforms = xf;
 	ike_build_chain_begin(&b, plain, LIFE_PLAIN_MAX);
 	ike_build_sa(&b, &prop, 1);
-	ike_build_nonce(&b, l->n_ours, sizeof(l->n_ours));
+	ike_build_nonce(&b, l->r_n_ours, sizeof(l->r_n_ours));
 	if (l->r_group)
 		ike_build_ke(&b, l->r_group, ke, (size_t)kelen);
 	/* TSi/TSr as the server asked (they are the pair's, §2.8). */
@@ -873,7 +1029,26 @@ static int answer_rekey(struct ike_sa *sa, uint32_t spi, uint64_t now_ms)
 	{
 		struct ike_child_keys mine = { .encr_i = keys.encr_r, .integ_i = keys.integ_r,
 					       .encr_r = keys.encr_i, .integ_r = keys.integ_i };
-		switch_pair(sa, spi, l->r_spi_out, &esp, l->r_esn, &mine, now_ms, false);
+		if (coll) {
+			/* Installed beside the current pair (the kernel sends on
+			 * the newest); which new pair stays is decided when our
+			 * own rekey is answered (§2.8.1). */
+			if (eng_queue_install_child(sa, true, spi, l->r_spi_out, &esp, l->r_esn,
+						    &mine) < 0) {
+				ike_child_keys_free(&mine);
+				eng_close(sa, IKE_ERR_CONFIGURATION_FAILED,
+					  "out of memory rekeying the Child SA");
+			} else {
+				l->p_valid = true;
+				l->p_spi_in = spi;
+				l->p_spi_out = l->r_spi_out;
+				l->p_esp = esp;
+				l->p_esn = l->r_esn;
+				l->p_keys = mine;
+			}
+		} else {
+			switch_pair(sa, spi, l->r_spi_out, &esp, l->r_esn, &mine, now_ms, false);
+		}
 	}
 	if (l->r_ke) {
 		secret_wipe(l->r_ke, l->r_ke_len);
@@ -887,7 +1062,8 @@ static int answer_rekey(struct ike_sa *sa, uint32_t spi, uint64_t now_ms)
 int eng_life_spi_allocated(struct ike_sa *sa, uint32_t spi, uint64_t now_ms)
 {
 	struct eng_life *l = &sa->life;
-	if (l->rk == RK_R_WAIT_SPI) {
+	if (l->rk == RK_R_WAIT_SPI || l->r_wait) {
+		l->r_wait = false;
 		answer_rekey(sa, spi, now_ms);
 		return 1;
 	}
@@ -908,6 +1084,16 @@ int eng_life_spi_allocated(struct ike_sa *sa, uint32_t spi, uint64_t now_ms)
 
 bool eng_life_old_deleted(struct ike_sa *sa, uint32_t spi, uint32_t *spi_in, uint64_t now_ms)
 {
+	for (size_t i = 0; i < LIFE_MAX_OLD; i++) {
+		struct eng_old_pair *o = &sa->life.more_old[i];
+		if (o->valid && spi == o->spi_out) {
+			/* §2.8.1: the redundant pair the peer made goes. */
+			*spi_in = o->spi_in;
+			if (o->remove_ms > now_ms + LIFE_GRACE_MS)
+				o->remove_ms = now_ms + LIFE_GRACE_MS;
+			return true;
+		}
+	}
 	if (!sa->life.old_valid || spi != sa->life.old_spi_out)
 		return false;
 	*spi_in = sa->life.old_spi_in;
@@ -923,6 +1109,8 @@ void eng_life_tick(struct ike_sa *sa, uint64_t now_ms)
 	struct eng_life *l = &sa->life;
 	if (l->old_valid && now_ms >= l->old_remove_ms)
 		remove_old(sa);
+	remove_more_old(sa, now_ms);
+	eng_old_ike_tick(sa, now_ms);
 	if (!can_start(sa))
 		return;
 	if (l->rk == RK_I_WAIT_SPI && l->new_spi_in) {
@@ -945,6 +1133,12 @@ uint64_t eng_life_deadline(const struct ike_sa *sa)
 	uint64_t d = 0;
 	if (l->old_valid)
 		d = l->old_remove_ms;
+	for (size_t i = 0; i < LIFE_MAX_OLD; i++)
+		if (l->more_old[i].valid && (!d || l->more_old[i].remove_ms < d))
+			d = l->more_old[i].remove_ms;
+	for (size_t i = 0; i < LIFE_MAX_OLD_IKE; i++)
+		if (l->old_ike[i].valid && (!d || l->old_ike[i].until_ms < d))
+			d = l->old_ike[i].until_ms;
 	/* Only while the window is free: otherwise the request's own timer
 	 * wakes us, and a past deadline would spin the daemon. */
 	if (sa->state == ST_ESTABLISHED && sa->req.kind == REQ_NONE && !sa->delete_pending &&
