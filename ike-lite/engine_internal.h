@@ -12,6 +12,7 @@
 #include "ike-lite/message.h"
 #include "lib/secret.h"
 #include "ike-lite/lifecycle.h"
+#include "ike-lite/mobike.h"
 
 #define ENG_NONCE_LEN      32
 #define ENG_MSG_MAX        8192     /* our own messages are far smaller */
@@ -31,7 +32,8 @@ enum eng_state {
 };
 
 enum eng_req_kind { REQ_NONE = 0, REQ_INIT, REQ_AUTH, REQ_DPD, REQ_DELETE,
-		    REQ_REKEY_CHILD, REQ_DELETE_CHILD, REQ_REKEY_IKE };
+		    REQ_REKEY_CHILD, REQ_DELETE_CHILD, REQ_REKEY_IKE,
+		    REQ_MOBIKE /* UPDATE_SA_ADDRESSES, mobike.c */ };
 
 /* The one outstanding request (window size one, RFC 7296 §2.3). */
 struct eng_req {
@@ -43,6 +45,11 @@ struct eng_req {
 	unsigned tries;            /* sends so far */
 	uint64_t first_ms;         /* first send */
 	uint64_t next_ms;          /* next resend or give-up */
+	/* An unprotected INVALID_IKE_SPI answered it (§2.21.4, dpd.c): a
+	 * few more sends, then give up. */
+	bool hint;
+	uint64_t hint_until_ms;
+	unsigned hint_sends;
 };
 
 struct eng_qitem {
@@ -102,6 +109,7 @@ struct ike_sa {
 	struct ike_cfg_ts ts_l[IKE_CFG_MAX_TS], ts_r[IKE_CFG_MAX_TS];
 	size_t n_ts_l, n_ts_r;
 	struct eng_life life;      /* rekeying and replaced pairs (lifecycle.h) */
+	struct eng_mobike mob;     /* moving to another path (mobike.h) */
 
 	uint64_t last_rx_ms, last_tx_ms;
 	uint16_t last_notify;      /* last unprotected error notify seen (§2.4) */

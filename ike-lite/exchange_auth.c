@@ -100,6 +100,7 @@ int eng_auth_start(struct ike_sa *sa, uint64_t now_ms)
 	 * not when re-authenticating (RFC 4478): the old SA is still ours. */
 	if (!sa->cfg.reauth)
 		ike_build_notify(&b, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
+	eng_mobike_build_auth(sa, &b);
 	eng_build_offer(sa, false, &b);
 	nts = our_ts(sa, true, ts);
 	ike_build_ts(&b, IKE_PT_TSI, ts, nts);
@@ -114,6 +115,7 @@ int eng_auth_start(struct ike_sa *sa, uint64_t now_ms)
 		eng_close(sa, IKE_ERR_CONFIGURATION_FAILED, "cannot protect IKE_AUTH (%d)", rc);
 		goto out;
 	}
+	eng_mobike_float(sa);   /* RFC 4555 §3.3: port 4500 from IKE_AUTH on */
 	sa->state = ST_AUTH_SENT;
 	rc = eng_request_start(sa, REQ_AUTH, IKE_AUTH, sa->next_mid, msg, len, now_ms);
 	sa->next_mid++;
@@ -276,8 +278,8 @@ int eng_queue_install_child(struct ike_sa *sa, bool rekey, uint32_t spi_in, uint
 	eng_set_port(&c->remote, 0);
 	c->proto = IPPROTO_ESP;
 	c->tunnel = true;
-	c->encap = sa->natt;
-	if (sa->natt) {
+	c->encap = eng_encap(sa);   /* IKE may be on 4500 without a NAT (mobike.c) */
+	if (c->encap) {
 		c->encap_local_port = eng_port(&sa->path.local);
 		c->encap_remote_port = eng_port(&sa->path.remote);
 	}
@@ -359,7 +361,7 @@ static int install(struct ike_sa *sa, const struct ike_message *in, uint16_t enc
 		return 0;
 	}
 	eng_status(sa, IKE_STATUS_CONNECTED, IKE_ERR_NONE, "Child SA %08x/%08x%s",
-		   (unsigned)sa->spi_in, (unsigned)sa->spi_out, sa->natt ? " (UDP-encapsulated)" : "");
+		   (unsigned)sa->spi_in, (unsigned)sa->spi_out, eng_encap(sa) ? " (UDP-encapsulated)" : "");
 	return 0;
 }
 
@@ -454,6 +456,7 @@ int eng_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now_
 		fail_after_auth(sa, IKE_ERR_NEGOTIATION_FAILED, why);
 		return 0;
 	}
+	eng_mobike_auth_done(sa, in);
 	rc = install(sa, in, encr, bits, integ, esn, spi_out);
 	if (sa->state == ST_ESTABLISHED)
 		eng_reauth_notify(sa, in, now_ms);   /* RFC 4478 */

@@ -129,6 +129,11 @@ static void give_up(struct ike_sa *sa)
 			  kind == REQ_REKEY_IKE ? "IKE SA rekey" : "DELETE of the old Child SA",
 			  tries);
 		return;
+	case REQ_MOBIKE:
+		/* RFC 4555 §3.5: the new path does not reach the server. */
+		eng_close(sa, IKE_ERR_SERVER_DEAD, "no answer to the MOBIKE address update "
+			  "after %u tries", tries);
+		return;
 	case REQ_DELETE:
 		/* We were leaving anyway: clean up locally. */
 		eng_close(sa, IKE_ERR_NONE, "disconnected (the server did not confirm the DELETE)");
@@ -142,6 +147,9 @@ void eng_request_tick(struct ike_sa *sa, uint64_t now_ms)
 {
 	if (sa->req.kind == REQ_NONE || now_ms < sa->req.next_ms)
 		return;
+	/* After an INVALID_IKE_SPI hint (dpd.c). */
+	if (eng_hint_give_up(sa, now_ms))
+		return;
 	if (sa->req.tries >= sa->cfg.retx_max_tries ||
 	    now_ms >= sa->req.first_ms + sa->cfg.retx_budget_ms) {
 		give_up(sa);
@@ -154,6 +162,7 @@ void eng_request_tick(struct ike_sa *sa, uint64_t now_ms)
 	eng_send_raw(sa, sa->req.buf, sa->req.len, true);
 	sa->last_tx_ms = now_ms;
 	schedule(sa, now_ms);
+	eng_hint_sent(sa, now_ms);
 }
 
 int eng_respond(struct ike_sa *sa, uint32_t mid, uint8_t *buf, size_t len)
