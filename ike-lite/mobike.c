@@ -16,8 +16,6 @@
 #include "ike-lite/engine_internal.h"
 #include "lib/log.h"
 
-#define MOB_NO_FLOAT 1   /* until the test harnesses carry the marker */
-
 bool eng_encap(const struct ike_sa *sa)
 {
 	return sa->nat_local || sa->nat_remote;
@@ -68,7 +66,7 @@ void eng_mobike_float(struct ike_sa *sa)
 {
 	struct pvpn_err err;
 
-	if (MOB_NO_FLOAT || sa->cfg.disable_mobike || sa->natt || !sa->init_resp)
+	if (sa->cfg.disable_mobike || sa->natt || !sa->init_resp)
 		return;
 	/* The IKE_SA_INIT response was checked when it came; here only its
 	 * NAT detection notifies matter: they say the responder does NAT-T. */
@@ -274,9 +272,7 @@ int eng_mobike_response(struct ike_sa *sa, uint8_t *buf, size_t len,
 	char nb[32], ab[64];
 	int rc;
 
-	if ((rc = ike_message_parse(sa->m_outer, buf, len, &err)) < 0 ||
-	    (rc = eng_open(&sa->suite, &sa->keys.sk_er, &sa->keys.sk_ar, buf, len, sa->m_outer,
-			   in, &err)) < 0) {
+	if ((rc = eng_open_peer(sa, buf, len, &err)) < 0) {
 		log_msg(LOG_DEBUG, sa->cfg.log_name, "IKE: bad MOBIKE response: %s", err.msg);
 		return rc;
 	}

@@ -113,6 +113,23 @@ void eh_free(struct eh *t)
 		free(t->sent[i].data);
 }
 
+/* The answer comes back on the path the request took: on port 4500 with
+ * the non-ESP marker (RFC 3948 §2.2), as the daemon's socket hands it over. */
+static void eh_receive(struct eh *t, const uint8_t *msg, size_t len, const struct ike_path *p)
+{
+	uint8_t *buf;
+	if (eng_port(&p->local) != 4500) {
+		ike_receive(t->sa, msg, len, p, t->now);
+		return;
+	}
+	buf = malloc(len + 4);
+	assert_non_null(buf);
+	memset(buf, 0, 4);
+	memcpy(buf + 4, msg, len);
+	ike_receive(t->sa, buf, len + 4, p, t->now);
+	free(buf);
+}
+
 void eh_pump(struct eh *t)
 {
 	struct ike_action a;
@@ -174,7 +191,7 @@ void eh_pump(struct eh *t)
 			uint8_t *resp = NULL;
 			size_t rlen = 0;
 			if (frr_handle(&t->fr, &t->rk, todo[i].d, todo[i].l, &resp, &rlen) == 0) {
-				ike_receive(t->sa, resp, rlen, &todo[i].p, t->now);
+				eh_receive(t, resp, rlen, &todo[i].p);
 				any = true;
 			}
 			free(resp);

@@ -20,6 +20,7 @@ struct fr_config {
 	bool no_proposal;                 /* IKE_SA_INIT: NO_PROPOSAL_CHOSEN */
 	bool bogus_transform;             /* choose an encryption algorithm not offered */
 	bool nat;                         /* NATD hashes show a NAT in front of the initiator */
+	bool natd;                        /* NATD hashes without a NAT (else none unless nat) */
 	uint16_t auth_child_error;        /* IKE_AUTH: authenticate, then this notify */
 	bool bad_own_auth;                /* send an AUTH that does not verify */
 	bool skf_auth;                    /* answer IKE_AUTH with an SKF fragment */
@@ -53,6 +54,9 @@ void fr_free(struct fake_responder *fr);
 /* Handle one request from the initiator (an IKE message, no marker); the
  * response is malloc'd into *out.  0, or negative when the responder would
  * stay silent. */
+/* Skip a leading non-ESP marker (RFC 3948 §2.2) of a datagram sent on
+ * port 4500; the responders take IKE messages without it. */
+void fr_strip_marker(const uint8_t **msg, size_t *len);
 int fr_handle(struct fake_responder *fr, const uint8_t *msg, size_t len,
 	      uint8_t **out, size_t *out_len);
 

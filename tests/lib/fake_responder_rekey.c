@@ -19,9 +19,16 @@ static uint32_t get32(const uint8_t *p)
 void frr_free(struct fr_rekey *rk)
 {
 	ike_dh_free(rk->dh);
+	ike_dh_free(rk->ike_dh);
+	ike_sa_keys_free(&rk->req_ctx.keys);
+	ike_sa_keys_free(&rk->old_ctx.keys);
 	free(rk->inner2);
 	memset(rk, 0, sizeof(*rk));
 }
+
+/* The roles of fr's current IKE SA: set by each public entry point (the
+ * fake responder has no room for them in its own struct). */
+static bool cur_is_i;
 
 static int seal(struct fake_responder *fr, uint8_t exch, uint8_t flags, uint32_t mid,
 		struct ike_builder *b, uint8_t **out, size_t *out_len)
@@ -38,8 +45,11 @@ static int seal(struct fake_responder *fr, uint8_t exch, uint8_t flags, uint32_t
 	memcpy(h.spi_r, fr->spi_r, 8);
 	h.version = IKE_VERSION_2_0;
 	h.exchange = exch;
-	h.flags = flags;
+	h.flags = flags | (cur_is_i ? IKE_FLAG_I : 0);
 	h.message_id = mid;
+	if (cur_is_i)
+		return eng_seal(&fr->suite, &fr->keys.sk_ei, &fr->keys.sk_ai, fr->cfg.rnd, &h,
+				first, b ? b->w.buf : NULL, plain_len, out, out_len);
 	return eng_seal(&fr->suite, &fr->keys.sk_er, &fr->keys.sk_ar, fr->cfg.rnd, &h, first,
 			b ? b->w.buf : NULL, plain_len, out, out_len);
 }
@@ -47,10 +57,26 @@ static int seal(struct fake_responder *fr, uint8_t exch, uint8_t flags, uint32_t
 static int open_msg(struct fake_responder *fr, uint8_t *buf, size_t len)
 {
 	int rc;
+	struct ike_header h;
 	if ((rc = ike_message_parse(fr->m, buf, len, NULL)) < 0)
 		return rc;
+	/* §3.1: the sender's I flag must match the roles. */
+	if (eng_peek_header(buf, len, &h) < 0 || !!(h.flags & IKE_FLAG_I) == cur_is_i ||
+	    memcmp(h.spi_i, fr->spi_i, 8) || memcmp(h.spi_r, fr->spi_r, 8))
+		return -EBADMSG;
+	if (cur_is_i)
+		return eng_open(&fr->suite, &fr->keys.sk_er, &fr->keys.sk_ar, buf, len, fr->m,
+				fr->inner, NULL);
 	return eng_open(&fr->suite, &fr->keys.sk_ei, &fr->keys.sk_ai, buf, len, fr->m,
 			fr->inner, NULL);
+}
+
+static void nonce(struct fake_responder *fr, bool fix, uint8_t fill, uint8_t *out, size_t len)
+{
+	if (fix)
+		memset(out, fill, len);
+	else
+		fr->cfg.rnd(out, len);
 }
 
 static uint32_t new_spi(struct fr_rekey *rk)
@@ -132,7 +158,7 @@ static int answer_create(struct fake_responder *fr, struct fr_rekey *rk, uint32_
 		return -EBADMSG;   /* the engine always sends a KE for its first group */
 	their_spi = get32(p0->spi);
 	my_spi = new_spi(rk);
-	fr->cfg.rnd(nr, sizeof(nr));
+	nonce(fr, rk->fix_resp_nonce, rk->resp_nonce_fill, nr, sizeof(nr));
 	if (group) {
 		dh = ike_dh_new(group, fr->cfg.rnd, NULL);
 		if (!dh || (kelen = ike_dh_public(dh, ke, sizeof(ke))) < 0 ||
@@ -227,7 +253,7 @@ static int answer_ike_rekey(struct fake_responder *fr, struct fr_rekey *rk, uint
 	if (!group || p0->spi_size != 8)
 		return -EBADMSG;
 	fr->cfg.rnd(spi_r, 8);
-	fr->cfg.rnd(nr, sizeof(nr));
+	nonce(fr, rk->fix_resp_nonce, rk->resp_nonce_fill, nr, sizeof(nr));
 	dh = ike_dh_new(group, fr->cfg.rnd, NULL);
 	if (!dh || (kelen = ike_dh_public(dh, ke, sizeof(ke))) < 0 ||
 	    ike_dh_shared(dh, pke->u.ke.data, pke->u.ke.len, &gir, NULL) < 0) {
@@ -272,6 +298,8 @@ static int answer_ike_rekey(struct fake_responder *fr, struct fr_rekey *rk, uint
 	fr->keys = keys;
 	fr->suite = s;
 	fr->next_mid = 0;
+	/* The initiator of this exchange starts the new IKE SA (§2.18). */
+	rk->fr_is_i = false;
 	rk->n_ike_rekeyed++;
 	return 0;
 }
@@ -283,6 +311,8 @@ int frr_handle(struct fake_responder *fr, struct fr_rekey *rk, const uint8_t *ms
 	uint8_t *copy;
 	int rc;
 
+	cur_is_i = rk->fr_is_i;
+	fr_strip_marker(&msg, &len);
 	if (eng_peek_header(msg, len, &h) < 0 || (h.flags & IKE_FLAG_R))
 		return -EBADMSG;
 	if (h.exchange != IKE_CREATE_CHILD_SA && h.exchange != IKE_INFORMATIONAL)
@@ -332,8 +362,9 @@ int frr_request_rekey(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **
 	size_t n = 0;
 	int kelen = 0;
 
+	cur_is_i = rk->fr_is_i;
 	rk->pending_spi_in = new_spi(rk);
-	fr->cfg.rnd(rk->n_ours, sizeof(rk->n_ours));
+	nonce(fr, rk->fix_req_nonce, rk->req_nonce_fill, rk->n_ours, sizeof(rk->n_ours));
 	ike_dh_free(rk->dh);
 	rk->dh = NULL;
 	if (rk->group) {
@@ -375,6 +406,7 @@ int frr_rekey_answer(struct fake_responder *fr, struct fr_rekey *rk, uint8_t *ms
 	uint16_t encr = 0, bits = 0, integ = 0, group = 0;
 	int rc;
 
+	cur_is_i = rk->fr_is_i;
 	if ((rc = open_msg(fr, msg, len)) < 0)
 		return rc;
 	psa = ike_message_find(fr->inner, IKE_PT_SA, NULL);
@@ -424,8 +456,215 @@ int frr_request_delete_old(struct fake_responder *fr, struct fr_rekey *rk, uint8
 	struct ike_builder b;
 	uint8_t plain[64], spi[4];
 
+	cur_is_i = rk->fr_is_i;
 	put32(spi, rk->old_spi_in);
 	ike_build_chain_begin(&b, plain, sizeof(plain));
 	ike_build_delete(&b, IKE_PROTO_ESP, 4, spi, 1);
 	return seal(fr, IKE_INFORMATIONAL, 0, fr->next_mid++, &b, out, out_len);
+}
+
+/* ------------------------------------------- its own rekey of the IKE SA */
+
+static int keys_dup(struct ike_sa_keys *d, const struct ike_sa_keys *s)
+{
+	memset(d, 0, sizeof(*d));
+	if (secret_dup(&d->sk_d, &s->sk_d) < 0 || secret_dup(&d->sk_ai, &s->sk_ai) < 0 ||
+	    secret_dup(&d->sk_ar, &s->sk_ar) < 0 || secret_dup(&d->sk_ei, &s->sk_ei) < 0 ||
+	    secret_dup(&d->sk_er, &s->sk_er) < 0 || secret_dup(&d->sk_pi, &s->sk_pi) < 0 ||
+	    secret_dup(&d->sk_pr, &s->sk_pr) < 0) {
+		ike_sa_keys_free(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int ctx_save(struct fake_responder *fr, struct fr_rekey *rk, struct fr_ike_ctx *c)
+{
+	ike_sa_keys_free(&c->keys);
+	c->valid = true;
+	c->is_i = rk->fr_is_i;
+	memcpy(c->spi_i, fr->spi_i, 8);
+	memcpy(c->spi_r, fr->spi_r, 8);
+	c->suite = fr->suite;
+	c->next_mid = fr->next_mid;
+	return keys_dup(&c->keys, &fr->keys);
+}
+
+int frr_request_ike_rekey(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **out,
+			  size_t *out_len)
+{
+	struct ike_builder b;
+	struct ike_proposal prop;
+	struct ike_transform xf[6];
+	uint8_t plain[2048], ke[1024];
+	uint16_t ke_group;
+	size_t n = 0;
+	int kelen, rc;
+
+	cur_is_i = rk->fr_is_i;
+	fr->cfg.rnd(rk->ike_new_spi, 8);
+	nonce(fr, rk->fix_req_nonce, rk->req_nonce_fill, rk->ike_ni, sizeof(rk->ike_ni));
+	ke_group = rk->ike_ke_group ? rk->ike_ke_group
+				    : rk->ike_offer[0] ? rk->ike_offer[0] : fr->suite.dh;
+	ike_dh_free(rk->ike_dh);
+	rk->ike_dh = ike_dh_new(ke_group, fr->cfg.rnd, NULL);
+	if (!rk->ike_dh || (kelen = ike_dh_public(rk->ike_dh, ke, sizeof(ke))) < 0)
+		return -EINVAL;
+	memset(&prop, 0, sizeof(prop));
+	memset(xf, 0, sizeof(xf));
+	prop.num = 1;
+	prop.protocol = IKE_PROTO_IKE;
+	prop.spi_size = 8;
+	memcpy(prop.spi, rk->ike_new_spi, 8);
+	xf[n].type = IKE_TRANS_ENCR; xf[n].id = fr->suite.encr; xf[n++].key_length = fr->suite.encr_key_bits;
+	xf[n].type = IKE_TRANS_PRF; xf[n++].id = fr->suite.prf;
+	if (fr->suite.integ) { xf[n].type = IKE_TRANS_INTEG; xf[n++].id = fr->suite.integ; }
+	if (!rk->ike_offer[0]) {
+		xf[n].type = IKE_TRANS_DH; xf[n++].id = fr->suite.dh;
+	}
+	for (size_t i = 0; i < 2 && rk->ike_offer[i]; i++) {
+		xf[n].type = IKE_TRANS_DH; xf[n++].id = rk->ike_offer[i];
+	}
+	prop.nxforms = (uint8_t)n;
+	prop.xforms = xf;
+	if ((rc = ctx_save(fr, rk, &rk->req_ctx)) < 0)
+		return rc;
+	ike_build_chain_begin(&b, plain, sizeof(plain));
+	ike_build_sa(&b, &prop, 1);
+	ike_build_nonce(&b, rk->ike_ni, sizeof(rk->ike_ni));
+	ike_build_ke(&b, ke_group, ke, (size_t)kelen);
+	rc = seal(fr, IKE_CREATE_CHILD_SA, 0, fr->next_mid++, &b, out, out_len);
+	rk->req_ctx.next_mid = fr->next_mid;
+	return rc;
+}
+
+int frr_open_ctx(struct fake_responder *fr, const struct fr_ike_ctx *c, uint8_t *msg, size_t len)
+{
+	struct ike_header h;
+	int rc;
+
+	if ((rc = ike_message_parse(fr->m, msg, len, NULL)) < 0)
+		return rc;
+	if (eng_peek_header(msg, len, &h) < 0 || !!(h.flags & IKE_FLAG_I) == c->is_i ||
+	    memcmp(h.spi_i, c->spi_i, 8) || memcmp(h.spi_r, c->spi_r, 8))
+		return -EBADMSG;
+	if (c->is_i)
+		return eng_open(&c->suite, &c->keys.sk_er, &c->keys.sk_ar, msg, len, fr->m,
+				fr->inner, NULL);
+	return eng_open(&c->suite, &c->keys.sk_ei, &c->keys.sk_ai, msg, len, fr->m, fr->inner,
+			NULL);
+}
+
+int frr_open(struct fake_responder *fr, struct fr_rekey *rk, uint8_t *msg, size_t len)
+{
+	cur_is_i = rk->fr_is_i;
+	return open_msg(fr, msg, len);
+}
+
+int frr_ike_rekey_answer(struct fake_responder *fr, struct fr_rekey *rk, uint8_t *msg, size_t len)
+{
+	const struct ike_payload *psa, *pno, *pke, *pn;
+	struct ike_sa_keys keys = { 0 };
+	struct secret gir = { 0 }, seed = { 0 };
+	struct ike_suite s;
+	uint16_t encr = 0, bits = 0, prf = 0, integ = 0, group = 0;
+	int rc;
+
+	if (!rk->req_ctx.valid)
+		return -EINVAL;
+	if ((rc = frr_open_ctx(fr, &rk->req_ctx, msg, len)) < 0)
+		return rc;
+	if ((pn = ike_message_find(fr->inner, IKE_PT_NOTIFY, NULL)) && pn->u.notify.type < 16384) {
+		rk->ike_answer_notify = pn->u.notify.type;
+		return 1;
+	}
+	psa = ike_message_find(fr->inner, IKE_PT_SA, NULL);
+	pno = ike_message_find(fr->inner, IKE_PT_NONCE, NULL);
+	pke = ike_message_find(fr->inner, IKE_PT_KE, NULL);
+	if (!psa || !pno || !pke || psa->u.sa.nprops != 1 || psa->u.sa.props[0].spi_size != 8)
+		return -ENOENT;
+	const struct ike_proposal *p = &psa->u.sa.props[0];
+	for (size_t i = 0; i < p->nxforms; i++) {
+		const struct ike_transform *t = &p->xforms[i];
+		if (t->type == IKE_TRANS_ENCR) { encr = t->id; bits = t->key_length; }
+		if (t->type == IKE_TRANS_PRF) prf = t->id;
+		if (t->type == IKE_TRANS_INTEG) integ = t->id;
+		if (t->type == IKE_TRANS_DH) group = t->id;
+	}
+	if (group != ike_dh_group(rk->ike_dh) || pke->u.ke.group != group)
+		return -EBADMSG;
+	if (ike_dh_shared(rk->ike_dh, pke->u.ke.data, pke->u.ke.len, &gir, NULL) < 0)
+		return -EINVAL;
+	/* §2.18: it started the exchange: its nonce and SPI first, the old
+	 * SA's PRF and SK_d. */
+	if ((rc = ike_suite_init(&s, encr, bits, integ, prf, group, NULL)) < 0 ||
+	    (rc = ike_skeyseed_rekey(rk->req_ctx.suite.prf, &rk->req_ctx.keys.sk_d, &gir,
+				     rk->ike_ni, sizeof(rk->ike_ni), pno->u.nonce.data,
+				     pno->u.nonce.len, &seed)) < 0 ||
+	    (rc = ike_sa_keys_derive(&s, &seed, rk->ike_ni, sizeof(rk->ike_ni), pno->u.nonce.data,
+				     pno->u.nonce.len, rk->ike_new_spi, p->spi, &keys)) < 0) {
+		secret_free(&gir);
+		secret_free(&seed);
+		return rc;
+	}
+	secret_free(&gir);
+	secret_free(&seed);
+	/* The request's IKE SA is the one replaced. */
+	ike_sa_keys_free(&rk->old_ctx.keys);
+	rk->old_ctx = rk->req_ctx;
+	memset(&rk->req_ctx, 0, sizeof(rk->req_ctx));
+	memcpy(fr->spi_i, rk->ike_new_spi, 8);
+	memcpy(fr->spi_r, p->spi, 8);
+	ike_sa_keys_free(&fr->keys);
+	fr->keys = keys;
+	fr->suite = s;
+	fr->next_mid = 0;
+	rk->fr_is_i = true;
+	rk->n_own_ike_rekeys++;
+	return 0;
+}
+
+static int ctx_seal(struct fake_responder *fr, struct fr_ike_ctx *c, uint8_t exch, uint8_t flags,
+		    uint32_t mid, struct ike_builder *b, uint8_t **out, size_t *out_len)
+{
+	struct ike_header h;
+	size_t plain_len = 0;
+	uint8_t first = 0;
+	int rc;
+
+	if (b && (rc = ike_build_finish(b, &plain_len, &first, NULL)) < 0)
+		return rc;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.spi_i, c->spi_i, 8);
+	memcpy(h.spi_r, c->spi_r, 8);
+	h.version = IKE_VERSION_2_0;
+	h.exchange = exch;
+	h.flags = flags | (c->is_i ? IKE_FLAG_I : 0);
+	h.message_id = mid;
+	if (c->is_i)
+		return eng_seal(&c->suite, &c->keys.sk_ei, &c->keys.sk_ai, fr->cfg.rnd, &h, first,
+				b ? b->w.buf : NULL, plain_len, out, out_len);
+	return eng_seal(&c->suite, &c->keys.sk_er, &c->keys.sk_ar, fr->cfg.rnd, &h, first,
+			b ? b->w.buf : NULL, plain_len, out, out_len);
+}
+
+int frr_request_delete_old_ike(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **out,
+			       size_t *out_len)
+{
+	struct ike_builder b;
+	uint8_t plain[16];
+
+	if (!rk->old_ctx.valid)
+		return -EINVAL;
+	ike_build_chain_begin(&b, plain, sizeof(plain));
+	ike_build_delete(&b, IKE_PROTO_IKE, 0, NULL, 0);
+	return ctx_seal(fr, &rk->old_ctx, IKE_INFORMATIONAL, 0, rk->old_ctx.next_mid++, &b, out,
+			out_len);
+}
+
+int frr_request_empty(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **out,
+		      size_t *out_len)
+{
+	cur_is_i = rk->fr_is_i;
+	return seal(fr, IKE_INFORMATIONAL, 0, fr->next_mid++, NULL, out, out_len);
 }
