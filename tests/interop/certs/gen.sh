@@ -7,6 +7,11 @@
 #   gen.sh DIR crl                                   DIR/ca.crl (PEM) of what DIR/ca revoked
 #   gen.sh DIR revoke NAME                           revoke DIR/NAME.crt
 #
+# With GEN_OCSP_URL=http://... in the environment, a leaf gets an
+# authorityInfoAccess naming that OCSP responder (the CA signs the answers:
+# openssl ocsp -index DIR/index.txt -CA DIR/ca.crt -rsigner DIR/ca.crt
+# -rkey DIR/ca.key -port N).
+#
 # KEYTYPE: rsa2048 rsa3072 p256 p384 p521 ed25519.  SAN: openssl syntax,
 # e.g. DNS:server.pvpn.test or email:client@pvpn.test.  START/END:
 # YYYYMMDDHHMMSSZ (default: now-1h .. now+30 days).
@@ -75,7 +80,18 @@ leaf)
 	dates=()
 	[ -n "$start" ] && dates+=(-startdate "$start")
 	[ -n "$end" ] && dates+=(-enddate "$end")
-	GEN_SAN=$san openssl ca -batch -notext -config ca.cnf -extensions leaf -keyfile ca.key \
+	ext=(-extensions leaf)
+	if [ -n "${GEN_OCSP_URL:-}" ]; then
+		cat >"$name.ext" <<-EXT
+		[leaf_ocsp]
+		basicConstraints = CA:FALSE
+		keyUsage = digitalSignature
+		subjectAltName = $san
+		authorityInfoAccess = OCSP;URI:$GEN_OCSP_URL
+		EXT
+		ext=(-extfile "$name.ext" -extensions leaf_ocsp)
+	fi
+	GEN_SAN=$san openssl ca -batch -notext -config ca.cnf "${ext[@]}" -keyfile ca.key \
 		-cert ca.crt -in "$name.csr" -out "$name.crt" "${dates[@]}" 2>ca.out ||
 		{ cat ca.out >&2; exit 1; }
 	;;
