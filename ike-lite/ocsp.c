@@ -219,9 +219,9 @@ int ike_ocsp_check_response(const uint8_t *resp, size_t len, X509 *cert, X509 *i
 		break;
 	case V_OCSP_CERTSTATUS_REVOKED:
 		if (reason >= 0)
-			err_set(e, 0, "revoked (OCSP; reason: %s)", OCSP_crl_reason_str(reason));
+			err_set(e, 0, "revoked (reason: %s)", OCSP_crl_reason_str(reason));
 		else
-			err_set(e, 0, "revoked (OCSP)");
+			err_set(e, 0, "revoked");
 		rc = IKE_OCSP_REVOKED;
 		break;
 	default:
