@@ -1,5 +1,6 @@
 /* lifecycle.c — see lifecycle.h. */
 #include "ctl/lifecycle.h"
+#include "ctl/mobike.h"
 
 #include <errno.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 static void record(struct ctl_installed *in, uint32_t spi, const struct sockaddr_storage *dst)
 {
@@ -122,6 +125,9 @@ bool ctl_life_on_finished(struct ctl_daemon *d, struct ctl_conn *c)
 
 	bool moved = c->path_changed;
 	c->path_changed = false;
+	/* The next IKE SA starts from wherever the route then leads. */
+	memset(&c->path_reported, 0, sizeof(c->path_reported));
+	c->path_lost = false;
 	if (d->stopping || c->no_reconnect)
 		return false;
 	if (moved) {
@@ -243,16 +249,25 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 }
 
 /* The network changed under the tunnel (address moved, interface down,
- * default route elsewhere): without MOBIKE, connect again (RFC 4555 would
- * move the SAs; not implemented yet).  true when c is ending. */
+ * default route elsewhere).  With MOBIKE (RFC 4555) the engine moves the
+ * IKE SA and then asks for the kernel's SAs to follow (IKE_ACT_MIGRATE,
+ * ctl/mobike.c); without it the IKE SA ends and pvpnd connects again from
+ * the new address.  The address compared with is the one last reported
+ * while a move is under way, so more rtnetlink messages about the same
+ * change do not restart it.  true when c is ending. */
 static bool check_path(struct ctl_conn *c, uint64_t now)
 {
 	struct sockaddr_storage now_local;
 	char b[64] = "none";
 	int rc = route_source(&c->remote, &now_local);
+	const struct sockaddr_storage *ref =
+		c->path_reported.ss_family ? &c->path_reported : &c->local;
+	int r;
 
-	if (rc == 0 && same_addr(&now_local, &c->local))
+	if (rc == 0 && !c->path_lost && same_addr(&now_local, ref))
 		return false;
+	if (rc < 0 && c->path_lost)
+		return false;        /* still no route: said so already */
 	if (rc == 0) {
 		if (now_local.ss_family == AF_INET)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&now_local)->sin_addr, b, sizeof(b));
@@ -262,9 +277,17 @@ static bool check_path(struct ctl_conn *c, uint64_t now)
 	}
 	log_msg(LOG_NOTICE, c->name, "the path to the server changed (local address now %s)", b);
 	c->path_changed = true;   /* read by conn_finished while the engine ends */
-	if (ike_path_changed(c->sa, rc == 0 ? &now_local : NULL, now) > 0)
+	r = ike_path_changed(c->sa, rc == 0 ? &now_local : NULL, now);
+	if (r > 0)
 		return true;
 	c->path_changed = false;
+	if (r == 0) {
+		c->path_lost = rc < 0;
+		if (rc == 0 && !same_addr(&now_local, &c->local))
+			c->path_reported = now_local;
+		else
+			memset(&c->path_reported, 0, sizeof(c->path_reported));
+	}
 	return false;
 }
 
@@ -275,7 +298,8 @@ static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
 	bool rx_new, tx_new;
 
 	c->poll_ms = now;
-	if (check_path(c, now))
+	/* Without the rtnetlink watcher, the path is polled here. */
+	if (!d->rtmon && check_path(c, now))
 		return;
 	if (ike_child_spis(c->sa, &in, &out) < 0 || read_packets(d, in, &c->local, &rx) < 0)
 		return;
@@ -304,8 +328,96 @@ static void poll_traffic(struct ctl_daemon *d, struct ctl_conn *c, uint64_t now)
 	}
 }
 
+/* --- watching the network (rtnetlink) --------------------------------- */
+
+#define LIFE_PATH_DEBOUNCE_MS   200   /* one move brings several messages */
+#define LIFE_PATH_MAX_DELAY_MS 1000   /* a steady stream does not postpone forever */
+
+/* Arm the daemon's timer for `at` unless it already fires sooner. */
+static void timer_at_most(struct ctl_daemon *d, uint64_t at)
+{
+	struct itimerspec its;
+	uint64_t now = clock_mono_ms();
+
+	if (timerfd_gettime(d->timer_fd, &its) == 0 &&
+	    (its.it_value.tv_sec || its.it_value.tv_nsec)) {
+		uint64_t left = (uint64_t)its.it_value.tv_sec * 1000 +
+				(uint64_t)its.it_value.tv_nsec / 1000000;
+		if (now + left <= at)
+			return;
+	}
+	ctl_timer_arm(d->timer_fd, at);
+}
+
+static void on_rtmon(void *ctx, int fd, uint32_t events)
+{
+	struct ctl_daemon *d = ctx;
+	struct pvpn_err e = { 0 };
+	uint64_t now, at;
+	int n = xfrm_rtmon_read(d->rtmon, &e);
+
+	if (n < 0) {
+		log_warn("network watcher: %s", e.msg);
+		return;
+	}
+	if (n == 0)
+		return;
+	now = clock_mono_ms();
+	if (!d->path_check_ms)
+		d->path_first_ms = now;
+	at = now + LIFE_PATH_DEBOUNCE_MS;
+	if (at > d->path_first_ms + LIFE_PATH_MAX_DELAY_MS)
+		at = d->path_first_ms + LIFE_PATH_MAX_DELAY_MS;
+	if (at < now)
+		at = now;
+	d->path_check_ms = at;
+	timer_at_most(d, at);
+}
+
+void ctl_life_watch_open(struct ctl_daemon *d)
+{
+	struct pvpn_err e = { 0 };
+
+	if (xfrm_rtmon_open(&d->rtmon, &e) < 0) {
+		log_warn("not watching the network (%s); checking the path every %u s instead",
+			 e.msg, LIFE_POLL_MS / 1000);
+		d->rtmon = NULL;
+		return;
+	}
+	if (ctl_loop_add(&d->loop, xfrm_rtmon_fd(d->rtmon), EPOLLIN, on_rtmon, d, &e) < 0) {
+		log_warn("not watching the network (%s); checking the path every %u s instead",
+			 e.msg, LIFE_POLL_MS / 1000);
+		xfrm_rtmon_close(d->rtmon);
+		d->rtmon = NULL;
+	}
+}
+
+void ctl_life_watch_close(struct ctl_daemon *d)
+{
+	if (!d->rtmon)
+		return;
+	ctl_loop_del(&d->loop, xfrm_rtmon_fd(d->rtmon));
+	xfrm_rtmon_close(d->rtmon);
+	d->rtmon = NULL;
+}
+
+/* The debounced check: every connected server's route, once. */
+static void check_paths(struct ctl_daemon *d, uint64_t now_ms)
+{
+	d->path_check_ms = 0;
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+		struct ctl_conn *c = &d->conns[i];
+		if (!c->used || !c->sa || c->status != IKE_STATUS_CONNECTED)
+			continue;
+		check_path(c, now_ms);
+		ctl_conn_drain(d, c);
+	}
+}
+
 void ctl_life_timer(struct ctl_daemon *d, uint64_t now_ms)
 {
+	if (d->path_check_ms && now_ms >= d->path_check_ms)
+		check_paths(d, now_ms);
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *c = &d->conns[i];
 		if (!c->used)
@@ -327,7 +439,7 @@ void ctl_life_timer(struct ctl_daemon *d, uint64_t now_ms)
 
 uint64_t ctl_life_deadline(const struct ctl_daemon *d)
 {
-	uint64_t next = 0;
+	uint64_t next = d->path_check_ms;
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
 		const struct ctl_conn *c = &d->conns[i];
 		uint64_t t = 0;
