@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctl/lifecycle.h"
+#include "ctl/mobike.h"
 #include "ctl/reauth.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -541,6 +542,14 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 		case IKE_ACT_KEYLOG:
 			ctl_keylog_write_engine(&d->keylog, a.u.keylog.text, a.u.keylog.len);
 			break;
+		case IKE_ACT_MIGRATE:
+			/* MOBIKE / NAT mapping change (ctl/mobike.c); a failed
+			 * move ends the IKE SA and pvpnd connects again. */
+			if (ctl_mobike_migrate(d, c, &a.u.migrate) < 0) {
+				CLOG(c, LOG_ERR, "%s", c->last_error.msg);
+				ike_disconnect(c->sa, clock_mono_ms());
+			}
+			break;
 		default:
 			break;
 		}
@@ -804,6 +813,8 @@ static void on_xfrm_event(void *ctx, int fd, uint32_t events)
 		case XFRM_EV_MAPPING:
 			log_info("kernel: NAT mapping of SA %08x changed to port %u",
 				 ev.mapping.id.spi, ev.mapping.new_port);
+			ctl_mobike_mapping(d, &ev.mapping);
+			rearm_timer(d);
 			break;
 		default:
 			break;
@@ -873,6 +884,7 @@ int ctl_daemon_init(struct ctl_daemon *d, const char *keylog_path, struct pvpn_e
 		return rc;
 	if ((rc = ctl_loop_add(&d->loop, d->signal_fd, EPOLLIN, on_signal, d, e)) < 0)
 		return rc;
+	ctl_life_watch_open(d);
 	struct pvpn_err ee = { 0 };
 	if (xfrm_events_open(&d->xev, &ee) < 0) {
 		log_warn("no XFRM events: %s", ee.msg);
@@ -900,6 +912,7 @@ void ctl_daemon_free(struct ctl_daemon *d)
 			log_info("final flush removed %u SAs and %u policies", n_sa, n_pol);
 		xfrm_close(d->xh);
 	}
+	ctl_life_watch_close(d);
 	if (d->xev)
 		xfrm_events_close(d->xev);
 	for (int i = 0; i < CTL_NSOCK; i++)
