@@ -332,6 +332,15 @@ int frr_handle(struct fake_responder *fr, struct fr_rekey *rk, const uint8_t *ms
 		goto out;
 	}
 	fr->n_info++;
+	if (ike_message_find_notify(fr->inner, IKE_N_UPDATE_SA_ADDRESSES)) {
+		/* MOBIKE (RFC 4555 §3.5): fake_responder.c builds the answer. */
+		struct ike_builder b;
+		uint8_t plain[256];
+		ike_build_chain_begin(&b, plain, sizeof(plain));
+		fr_build_update_answer(fr, &b);
+		rc = seal(fr, IKE_INFORMATIONAL, IKE_FLAG_R, h.message_id, &b, out, out_len);
+		goto out;
+	}
 	const struct ike_payload *pd = ike_message_find(fr->inner, IKE_PT_DELETE, NULL);
 	if (pd && pd->u.del.protocol == IKE_PROTO_ESP && pd->u.del.nspis == 1) {
 		/* §1.4.1: answer with the deletion of our half of that pair. */

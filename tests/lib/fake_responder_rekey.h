@@ -24,6 +24,28 @@ struct fr_rekey {
 	unsigned n_ike_rekeyed;           /* IKE SA rekeys answered */
 	uint8_t old_ike_spi_i[8];         /* the initiator's SPI of the replaced IKE SA */
 	struct ike_message *inner2;
+
+	/* --- the IKE SA's roles and the responder's own IKE SA rekey --- */
+	bool fr_is_i;                     /* it started the current IKE SA (§2.18) */
+	/* Nonce knobs (collision tests, §2.8): every byte of the nonce of its
+	 * own rekey requests (req) / of its answers (resp) is this value. */
+	bool fix_req_nonce, fix_resp_nonce;
+	uint8_t req_nonce_fill, resp_nonce_fill;
+	uint16_t ike_offer[2];            /* groups its IKE rekey offers (0: the current one) */
+	uint16_t ike_ke_group;            /* its KE's group (0: the first offered) */
+	uint8_t ike_new_spi[8];           /* its SPI of the IKE SA it proposes */
+	uint8_t ike_ni[32];
+	struct ike_dh_ctx *ike_dh;
+	/* The IKE SA its request went out on (the answer comes on it). */
+	struct fr_ike_ctx {
+		bool valid, is_i;
+		uint8_t spi_i[8], spi_r[8];
+		struct ike_suite suite;
+		struct ike_sa_keys keys;
+		uint32_t next_mid;
+	} req_ctx, old_ctx;               /* old_ctx: the one its last IKE rekey replaced */
+	uint16_t ike_answer_notify;       /* error notify in the answer to its IKE rekey */
+	unsigned n_own_ike_rekeys;
 };
 
 void frr_free(struct fr_rekey *rk);
@@ -41,5 +63,26 @@ int frr_rekey_answer(struct fake_responder *fr, struct fr_rekey *rk, uint8_t *ms
 /* INFORMATIONAL DELETE of the pair its last rekey replaced (its old inbound). */
 int frr_request_delete_old(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **out,
 			   size_t *out_len);
+
+/* The responder rekeys the IKE SA itself (SA(IKE, new SPI), Ni, KEi; §1.3.2),
+ * on the current IKE SA; the request's IKE SA is remembered (req_ctx). */
+int frr_request_ike_rekey(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **out,
+			  size_t *out_len);
+/* The initiator's answer to that: 0 and fr switched to the new IKE SA (it
+ * is then its original initiator, fr_is_i; the replaced one in old_ctx);
+ * 1 with rk->ike_answer_notify set when the answer is an error notify;
+ * <0 when unusable. */
+int frr_ike_rekey_answer(struct fake_responder *fr, struct fr_rekey *rk, uint8_t *msg, size_t len);
+/* DELETE(IKE) of the IKE SA its last IKE rekey replaced (old_ctx). */
+int frr_request_delete_old_ike(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **out,
+			       size_t *out_len);
+/* An empty INFORMATIONAL (liveness check) of its own on the current IKE SA. */
+int frr_request_empty(struct fake_responder *fr, struct fr_rekey *rk, uint8_t **out,
+		      size_t *out_len);
+/* Open a message of the initiator's on the current IKE SA (roles as they
+ * are now) into fr->inner. */
+int frr_open(struct fake_responder *fr, struct fr_rekey *rk, uint8_t *msg, size_t len);
+/* Open a message of the initiator's on the kept context c into fr->inner. */
+int frr_open_ctx(struct fake_responder *fr, const struct fr_ike_ctx *c, uint8_t *msg, size_t len);
 
 #endif
