@@ -125,7 +125,7 @@ static void peer_ike_rekey_accepted(void **state)
 	struct eh t;
 	uint8_t *req = NULL, old_i[8], old_r[8];
 	size_t rl = 0, n0;
-	char want[64];
+	char want[256];
 	(void)state;
 	eh_init(&t, false);
 	t.cfg.ike_lifetime_s = 600;
