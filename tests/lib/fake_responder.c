@@ -143,10 +143,12 @@ static int handle_init(struct fake_responder *fr, const uint8_t *msg, size_t len
 	ike_build_nonce(&b, fr->nr, sizeof(fr->nr));
 	/* A responder without a NAT on the path sends NAT detection only when
 	 * asked (natd): then a MOBIKE initiator moves to 4500 (RFC 4555 §3.3). */
-	if (fr->cfg.nat || fr->cfg.natd) {
+	if (fr->cfg.nat || fr->cfg.natd || fr->cfg.nat_server) {
 		struct sockaddr_storage self = fr->cfg.self, peer = fr->cfg.peer;
 		if (fr->cfg.nat)   /* what a NAT's rewriting looks like */
 			eng_set_port(&peer, 61000);
+		if (fr->cfg.nat_server)   /* its own address is forwarded from elsewhere */
+			eng_set_port(&self, 61500);
 		eng_natd_hash(fr->spi_i, fr->spi_r, &self, eng_port(&self), hash);
 		ike_build_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, hash, 20);
 		eng_natd_hash(fr->spi_i, fr->spi_r, &peer, eng_port(&peer), hash);
@@ -260,6 +262,8 @@ static int handle_auth(struct fake_responder *fr, uint8_t *msg, size_t len,
 		auth[0] ^= 1;
 	ike_build_id(&b, IKE_PT_IDR, IKE_ID_FQDN, (const uint8_t *)fr->cfg.id, idlen);
 	ike_build_auth(&b, IKE_AUTH_PSK, auth, (size_t)alen);
+	if (fr->cfg.mobike)   /* RFC 4555 §3.3 */
+		ike_build_notify(&b, 0, NULL, 0, IKE_N_MOBIKE_SUPPORTED, NULL, 0);
 	if (fr->cfg.auth_child_error) {
 		ike_build_notify(&b, 0, NULL, 0, fr->cfg.auth_child_error, NULL, 0);
 		rc = seal_resp(fr, IKE_AUTH, IKE_FLAG_R, mid, &b, out, out_len);
@@ -331,6 +335,38 @@ out:
 	return rc;
 }
 
+int fr_build_update_answer(struct fake_responder *fr, struct ike_builder *b)
+{
+	const struct ike_payload *pc;
+	struct sockaddr_storage self = fr->mob_self, peer = fr->mob_peer;
+	uint8_t hash[20];
+
+	if (!ike_message_find_notify(fr->inner, IKE_N_UPDATE_SA_ADDRESSES))
+		return 0;
+	fr->n_update++;
+	if (fr->cfg.update_error) {
+		ike_build_notify(b, 0, NULL, 0, fr->cfg.update_error, NULL, 0);
+		return 1;
+	}
+	if (!self.ss_family) {
+		self = fr->cfg.self;
+		eng_set_port(&self, 4500);
+	}
+	if (!peer.ss_family) {
+		peer = fr->cfg.peer;
+		eng_set_port(&peer, 4500);
+	}
+	/* RFC 4555 §3.5: NAT detection as the responder sees this path. */
+	eng_natd_hash(fr->spi_i, fr->spi_r, &self, eng_port(&self), hash);
+	ike_build_notify(b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, hash, 20);
+	eng_natd_hash(fr->spi_i, fr->spi_r, &peer, eng_port(&peer), hash);
+	ike_build_notify(b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, hash, 20);
+	pc = ike_message_find_notify(fr->inner, IKE_N_COOKIE2);
+	if (pc && !fr->cfg.update_no_cookie2)   /* §3.11: echoed as received */
+		ike_build_notify(b, 0, NULL, 0, IKE_N_COOKIE2, pc->u.notify.data, pc->u.notify.len);
+	return 1;
+}
+
 void fr_strip_marker(const uint8_t **msg, size_t *len)
 {
 	if (*len >= 4 + 28 && !(*msg)[0] && !(*msg)[1] && !(*msg)[2] && !(*msg)[3]) {
@@ -359,9 +395,13 @@ int fr_handle(struct fake_responder *fr, const uint8_t *msg, size_t len,
 	} else if (h.exchange == IKE_INFORMATIONAL) {
 		fr->n_info++;
 		rc = open_req(fr, copy, len);
-		if (rc == 0)
-			rc = seal_resp(fr, IKE_INFORMATIONAL, IKE_FLAG_R, h.message_id, NULL,
-				       out, out_len);
+		if (rc == 0) {
+			struct ike_builder b;
+			uint8_t plain[256];
+			ike_build_chain_begin(&b, plain, sizeof(plain));
+			rc = seal_resp(fr, IKE_INFORMATIONAL, IKE_FLAG_R, h.message_id,
+				       fr_build_update_answer(fr, &b) ? &b : NULL, out, out_len);
+		}
 	} else {
 		rc = -EOPNOTSUPP;
 	}

@@ -21,6 +21,13 @@ struct fr_config {
 	bool bogus_transform;             /* choose an encryption algorithm not offered */
 	bool nat;                         /* NATD hashes show a NAT in front of the initiator */
 	bool natd;                        /* NATD hashes without a NAT (else none unless nat) */
+	bool nat_server;                  /* NATD hashes show a NAT in front of the responder */
+	/* MOBIKE (RFC 4555): MOBIKE_SUPPORTED in the IKE_AUTH response, and
+	 * the answer to UPDATE_SA_ADDRESSES: this error notify instead (0:
+	 * none), or without the COOKIE2 echo (hostile). */
+	bool mobike;
+	uint16_t update_error;
+	bool update_no_cookie2;
 	uint16_t auth_child_error;        /* IKE_AUTH: authenticate, then this notify */
 	bool bad_own_auth;                /* send an AUTH that does not verify */
 	bool skf_auth;                    /* answer IKE_AUTH with an SKF fragment */
@@ -46,6 +53,11 @@ struct fake_responder {
 	uint32_t next_mid;                /* for its own requests */
 	unsigned n_init, n_auth, n_info;  /* requests seen */
 	bool auth_ok;                     /* the initiator's AUTH verified */
+	/* MOBIKE: what the responder sees of an UPDATE_SA_ADDRESSES request
+	 * for the NAT detection of its answer: its own address:port and the
+	 * initiator's (family 0: cfg.self / cfg.peer on port 4500). */
+	struct sockaddr_storage mob_self, mob_peer;
+	unsigned n_update;                /* UPDATE_SA_ADDRESSES answered */
 	struct ike_message *m, *inner;
 };
 
@@ -54,6 +66,10 @@ void fr_free(struct fake_responder *fr);
 /* Handle one request from the initiator (an IKE message, no marker); the
  * response is malloc'd into *out.  0, or negative when the responder would
  * stay silent. */
+/* The answer's payloads to the request in fr->inner when it holds
+ * UPDATE_SA_ADDRESSES (NAT detection, COOKIE2 echo, or update_error):
+ * 1 when appended, 0 when the request is no MOBIKE update. */
+int fr_build_update_answer(struct fake_responder *fr, struct ike_builder *b);
 /* Skip a leading non-ESP marker (RFC 3948 §2.2) of a datagram sent on
  * port 4500; the responders take IKE messages without it. */
 void fr_strip_marker(const uint8_t **msg, size_t *len);
