@@ -24,7 +24,8 @@
  * ctl/'s business.
  *
  * Ports and the non-ESP marker: a SEND action's bytes are the EXACT UDP
- * payload — when the engine has moved to port 4500 (NAT detected) the bytes
+ * payload — when the engine has moved to port 4500 (NAT detected, or
+ * MOBIKE offered to a NAT-T responder, RFC 4555 §3.3) the bytes
  * already start with the 4-byte non-ESP marker (RFC 3948 §2.2), and a NAT
  * keepalive is the single byte 0xFF (RFC 3948 §2.3).  Likewise ike_receive()
  * takes the UDP payload exactly as received: on a socket whose local port is
@@ -289,8 +290,8 @@ void ike_peer_traffic(struct ike_sa *sa, uint64_t now_ms);
  * while one is pending restarts with the newest address.  new_local NULL
  * keeps the SA and waits for the next call with a path; no path or no
  * answer within the retransmission budget ends it (IKE_ERR_SERVER_DEAD),
- * an error answer (UNACCEPTABLE_ADDRESSES, ...) ends it too, and the
- * daemon reconnects.
+ * an error answer (UNACCEPTABLE_ADDRESSES, ...) ends it too
+ * (IKE_ERR_PROTOCOL_ERROR), and the daemon reconnects.
  * Without MOBIKE the IKE SA ends (DELETE on the old path, best effort;
  * STATUS disconnected without an error) and the daemon reconnects.
  * Returns 1 when the SA ended (reconnect), 0 when it stays (the same
