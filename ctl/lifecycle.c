@@ -141,7 +141,12 @@ bool ctl_life_on_finished(struct ctl_daemon *d, struct ctl_conn *c)
 			d->on_status(d, c);
 		return true;
 	}
-	if (!unplanned(c->error) || (!c->ever_connected && !c->reasserting))
+	/* IncludeAllNetworks promises that nothing leaks until the user says
+	 * stop: a server's DELETE (a server restart sends one) reasserts, with
+	 * the block policies in place, instead of ending the connection. */
+	bool lost = unplanned(c->error) ||
+		    (c->error == IKE_ERR_SERVER_DISCONNECTED && c->prof.include_all_networks);
+	if (!lost || (!c->ever_connected && !c->reasserting))
 		return false;
 	if (c->ever_connected || !c->backoff_ms)
 		c->backoff_ms = LIFE_BACKOFF_FIRST_MS;
