@@ -74,7 +74,11 @@ ix_wait 150 pv__reasserting || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "pvpnd did
 ix_log "pvpnd is reasserting"
 
 # Everything the client sends from now on shows up on the server's link.
-ix_srv tcpdump -i ix-srv -Q in -nn -U -w "$IX_DIR/reassert.pcap" >"$IX_DIR/tcpdump.out" 2>&1 &
+# Not through the ix_srv function: a background subshell would stand
+# between $! and tcpdump.  SIGTERM, not SIGINT (background jobs of a script
+# ignore SIGINT).
+ip netns exec "$IX_SRV" tcpdump -i ix-srv -Q in -nn -U -w "$IX_DIR/reassert.pcap" \
+	>"$IX_DIR/tcpdump.out" 2>&1 &
 TCPDUMP_PID=$!
 sleep 2
 kill -0 "$TCPDUMP_PID" 2>/dev/null || { cat "$IX_DIR/tcpdump.out" >&2; ix_fail "tcpdump did not start"; }
@@ -105,8 +109,9 @@ n0=$(grep -cE 'sending IKE_SA_INIT|retransmitting IKE_SA_INIT' "$IX_DIR/pvpnd.lo
 pv__ike_sent() { [ "$(grep -cE 'sending IKE_SA_INIT|retransmitting IKE_SA_INIT' "$IX_DIR/pvpnd.log" || true)" -gt "$n0" ]; }
 ix_wait 60 pv__ike_sent || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "no IKE_SA_INIT sent while reasserting"; }
 sleep 1
-kill -INT "$TCPDUMP_PID" 2>/dev/null
+kill -TERM "$TCPDUMP_PID" 2>/dev/null
 wait "$TCPDUMP_PID" 2>/dev/null
+TCPDUMP_PID=
 life_ping_count
 ike=$(tcpdump -r "$IX_DIR/reassert.pcap" -nn 'src host 192.0.2.1 and (udp port 500 or udp port 4500)' 2>/dev/null | wc -l)
 [ "$ike" -gt 0 ] || { tcpdump -r "$IX_DIR/reassert.pcap" -nn >&2; ix_fail "the capture saw no IKE from the client: it cannot tell"; }
@@ -137,6 +142,20 @@ pv_log_has 'block policies removed' && { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "b
 [ "$(blk_count)" -ge 4 ] || { blk_policies >&2; ix_fail "block policies gone after the reconnect"; }
 ix_check "ping through the new tunnel" pv_ping
 ix_log "reconnected $((T1 - T0)) s after the restart; ping: $LIFE_RECV answered, $LIFE_LOST lost"
+
+# --- the server ends the IKE SA with a DELETE: reassert, blocks kept --------
+ix_check "server has the new IKE SA" ix_server_wait_sa 1 10
+n_re=$(life_count 'reconnected after')
+ix_swanctl srv --terminate --ike pvpn >"$IX_DIR/srv/terminate.out" 2>&1 ||
+	{ cat "$IX_DIR/srv/terminate.out" >&2; ix_fail "swanctl --terminate failed"; }
+ix_log "server sent DELETE for the IKE SA"
+pv__deleted() { pv_log_has 'server deleted the (IKE|Child) SA'; }
+ix_wait 20 pv__deleted || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "pvpnd did not see the server's DELETE"; }
+pv__re_again() { [ "$(life_count 'reconnected after')" -gt "$n_re" ]; }
+ix_wait 60 pv__re_again || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "pvpnd did not reconnect after the server's DELETE"; }
+pv_log_has 'block policies removed' && { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "block policies removed after the server's DELETE"; }
+[ "$(blk_count)" -ge 4 ] || { blk_policies >&2; ix_fail "block policies gone after the server's DELETE"; }
+ix_check "ping through the tunnel after the server's DELETE" pv_ping
 
 # --- the user stops it: every policy of ours goes --------------------------
 kill -0 "$PV_PID" || ix_fail "pvpnd exited"
