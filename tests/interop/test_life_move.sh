@@ -1,9 +1,9 @@
 #!/bin/bash
 # The client's address changes under a running tunnel (192.0.2.1 -> .3 on
-# the same link): pvpnd notices that the route to the server now leaves from
-# another address, ends the IKE SA (MOBIKE, RFC 4555, is not implemented, so
-# this is also what DisableMOBIKE does) and connects again from the new
-# address; the continuous ping resumes.
+# the same link) with DisableMOBIKE: pvpnd notices (rtnetlink) that the route
+# to the server now leaves from another address, ends the IKE SA and
+# connects again from the new address; the continuous ping resumes.  (With
+# MOBIKE the SAs move instead: test_life_mobike.sh.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/lib_life.sh"
