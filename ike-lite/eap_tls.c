@@ -205,8 +205,12 @@ static int tls_start(struct ike_eap_tls *t, struct pvpn_err *e)
 	if (SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(t->ctx, TLS1_2_VERSION) != 1)
 		goto fail;
+	/* strongSwan's TLS server (5.9) sends no renegotiation_info (RFC
+	 * 5746), which OpenSSL 3 refuses by default.  That extension guards
+	 * renegotiation, which we never do (refused outright here), so a
+	 * server without it is allowed. */
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
-			    SSL_OP_NO_COMPRESSION);
+			    SSL_OP_NO_COMPRESSION | SSL_OP_LEGACY_SERVER_CONNECT);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_cert_verify_callback(t->ctx, verify_server, t);
 	if (!(t->ssl = SSL_new(t->ctx)))
