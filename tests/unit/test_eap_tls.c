@@ -24,8 +24,11 @@
 
 #include "ike-lite/auth.h"
 #include "ike-lite/constants.h"
+#include "ike-lite/ike.h"
 #include "lib/err.h"
 #include "lib/secret.h"
+#include "tests/lib/engine_harness.h"
+#include "tests/lib/fake_responder.h"
 
 #define DAY 86400L
 #define F_L 0x80
@@ -167,6 +170,10 @@ struct srv {
 	unsigned refused;               /* hostile packets refused */
 	uint8_t resp[2048];
 	size_t resp_len;
+	/* The server's flight being sent (engine tests). */
+	uint8_t out[IKE_EAP_TLS_MAX];
+	size_t out_len, out_off;
+	bool success_sent;
 };
 
 static void srv_init(struct srv *s, X509 *cert, X509 *chain, X509 *client_anchor, size_t frag)
@@ -605,6 +612,369 @@ static void nak(void **state)
 	ike_eap_free(&eap);
 }
 
+/* ------------------------------------------- the engine, EAP-only */
+
+/* The IKE side: the fake responder answers IKE_SA_INIT; IKE_AUTH is
+ * answered here by an EAP-TLS server that, in EAP-only mode (RFC 5998),
+ * sends IDr and EAP but no AUTH or CERT in its first response. */
+enum eo_mode {
+	EO_EAP_ONLY = 0,        /* IDr + EAP-TLS Start, no AUTH */
+	EO_EAP_ONLY_BAD_MSK,    /* as above, the server's final AUTH is wrong */
+	EO_NO_AUTH_MSCHAP,      /* IDr + EAP, no AUTH, to an MSCHAPv2 client */
+	EO_UNTRUSTED,           /* EAP-only, TLS certificate from an unknown CA */
+};
+
+struct eo {
+	struct ike_config cfg;
+	struct ike_sa *sa;
+	struct fake_responder fr;
+	struct fr_config frc;
+	struct srv tls;
+	enum eo_mode mode;
+	uint64_t now;
+	unsigned n_auth_req;
+	bool saw_eap_only_notify, saw_auth_first, msk_auth_ok;
+	uint8_t idi[64];
+	size_t idi_len;
+	bool connected, disconnected, installed;
+	enum ike_error error;
+	char detail[IKE_DETAIL_MAX];
+};
+
+static const char eo_id[] = "vpn.example.test";
+
+static void eo_init(struct eo *t, enum eo_mode mode)
+{
+	memset(t, 0, sizeof(*t));
+	eh_rng = 0x1122334455667788ULL;
+	ike_config_init(&t->cfg);
+	eh_addr4(&t->cfg.local, "192.0.2.1", 500);
+	eh_addr4(&t->cfg.remote, "192.0.2.2", 500);
+	t->cfg.local_id.type = IKE_ID_RFC822_ADDR;
+	t->cfg.local_id.len = 14;
+	memcpy(t->cfg.local_id.data, "c@example.test", 14);
+	t->cfg.server_cert_id.type = IKE_ID_FQDN;
+	t->cfg.server_cert_id.len = (uint16_t)strlen(eo_id);
+	memcpy(t->cfg.server_cert_id.data, eo_id, strlen(eo_id));
+	struct ike_cfg_proposal *p = &t->cfg.ike_proposals[0], *c = &t->cfg.child_proposals[0];
+	t->cfg.n_ike_proposals = t->cfg.n_child_proposals = 1;
+	p->n_encr = 1; p->encr[0].id = 20; p->encr[0].key_bits = 256;
+	p->n_prf = 1; p->prf[0] = 5;
+	p->n_dh = 1; p->dh[0] = 31;
+	c->n_encr = 1; c->encr[0].id = 20; c->encr[0].key_bits = 256;
+	t->cfg.rand = eh_rand;
+	pem_certs(&root, 1, &t->cfg.ca);
+	if (mode == EO_NO_AUTH_MSCHAP) {
+		t->cfg.auth = IKE_CRED_EAP;
+		snprintf(t->cfg.eap_user, sizeof(t->cfg.eap_user), "User");
+		assert_int_equal(secret_set(&t->cfg.eap_password, "clientPass", 10), 0);
+	} else {
+		X509 *chain[2] = { cli, inter };
+		t->cfg.auth = IKE_CRED_EAP_TLS;
+		pem_certs(chain, 2, &t->cfg.cert);
+		pem_key(k_cli, &t->cfg.key);
+	}
+	t->frc.self = t->cfg.remote;
+	t->frc.peer = t->cfg.local;
+	t->frc.psk = "unused";
+	t->frc.id = eo_id;
+	t->frc.rnd = eh_rand;
+	t->mode = mode;
+	t->now = 1000000;
+	fr_init(&t->fr, &t->frc);
+	if (mode == EO_UNTRUSTED)
+		srv_init(&t->tls, srv_other, NULL, root, 700);
+	else
+		srv_init(&t->tls, srv, inter, root, 700);
+	struct pvpn_err err;
+	t->sa = ike_sa_new(&t->cfg, &err);
+	assert_non_null(t->sa);
+}
+
+static void eo_free(struct eo *t)
+{
+	ike_sa_free(t->sa);
+	fr_free(&t->fr);
+	ike_config_clear(&t->cfg);
+	srv_free(&t->tls);
+}
+
+/* The next fragment of the server's flight as an EAP-TLS Request. */
+static size_t srv_fragment(struct srv *s, uint8_t *req)
+{
+	size_t left = s->out_len - s->out_off, chunk = left > s->frag ? s->frag : left;
+	bool first = s->out_off == 0, more = chunk < left;
+	size_t n = mkreq(req, IKE_EAP_REQUEST, s->id++, IKE_EAP_TLS,
+			 (first && more ? F_L : 0) | (more ? F_M : 0),
+			 first && more ? (long)s->out_len : -1, s->out + s->out_off, chunk);
+	s->out_off += chunk;
+	return n;
+}
+
+/* The EAP server's answer to one EAP-TLS Response of ours. */
+static size_t srv_answer(struct srv *s, const uint8_t *resp, size_t n, uint8_t *req)
+{
+	assert_true(n >= 6);
+	assert_int_equal(resp[0], IKE_EAP_RESPONSE);
+	assert_int_equal(resp[4], IKE_EAP_TLS);
+	uint8_t flags = resp[5];
+	size_t off = 6 + ((flags & F_L) ? 4 : 0);
+	assert_true(n >= off);
+	if (s->out_off < s->out_len) {
+		/* Our flight goes on: this must be an acknowledgement. */
+		assert_int_equal(n, 6);
+		return srv_fragment(s, req);
+	}
+	memcpy(s->in + s->in_len, resp + off, n - off);
+	s->in_len += n - off;
+	if (flags & F_M)
+		return mkreq(req, IKE_EAP_REQUEST, s->id++, IKE_EAP_TLS, 0, -1, NULL, 0);
+	if (!s->in_len) {
+		/* The peer's last word after our Finished: Success. */
+		assert_true(SSL_is_init_finished(s->ssl));
+		s->success_sent = true;
+		return mkreq(req, IKE_EAP_SUCCESS, s->id++, -1, -1, -1, NULL, 0);
+	}
+	assert_int_equal(BIO_write(s->rb, s->in, (int)s->in_len), (int)s->in_len);
+	s->in_len = 0;
+	SSL_do_handshake(s->ssl);
+	s->out_len = BIO_ctrl_pending(s->wb);
+	s->out_off = 0;
+	assert_true(s->out_len > 0);
+	assert_int_equal(BIO_read(s->wb, s->out, (int)s->out_len), (int)s->out_len);
+	return srv_fragment(s, req);
+}
+
+static void eo_child(struct ike_builder *b)
+{
+	struct ike_proposal prop;
+	struct ike_transform xf[2];
+	struct ike_ts ts;
+	memset(&prop, 0, sizeof(prop));
+	memset(xf, 0, sizeof(xf));
+	prop.num = 1;
+	prop.protocol = IKE_PROTO_ESP;
+	prop.spi_size = 4;
+	prop.spi[0] = 0xc1; prop.spi[1] = 0xd2; prop.spi[2] = 0xe3; prop.spi[3] = 0xf4;
+	xf[0].type = IKE_TRANS_ENCR; xf[0].id = 20; xf[0].key_length = 256;
+	xf[1].type = IKE_TRANS_ESN; xf[1].id = IKE_ESN_NO;
+	prop.nxforms = 2;
+	prop.xforms = xf;
+	ike_build_sa(b, &prop, 1);
+	memset(&ts, 0, sizeof(ts));
+	ts.type = IKE_TS_IPV4_ADDR_RANGE;
+	ts.end_port = 65535;
+	memset(ts.end, 0xff, 4);
+	ike_build_ts(b, IKE_PT_TSI, &ts, 1);
+	ike_build_ts(b, IKE_PT_TSR, &ts, 1);
+}
+
+static int eo_handle_auth(struct eo *t, uint8_t *msg, size_t len, uint8_t **out, size_t *out_len)
+{
+	struct fake_responder *fr = &t->fr;
+	struct ike_header h;
+	struct ike_builder b;
+	static uint8_t plain[8192];
+	uint8_t first, req[IKE_EAP_TLS_FRAG + 64];
+	size_t plain_len, rn;
+	const struct ike_payload *p;
+	size_t from = 0;
+
+	assert_int_equal(ike_message_parse(fr->m, msg, len, NULL), 0);
+	assert_int_equal(eng_open(&fr->suite, &fr->keys.sk_ei, &fr->keys.sk_ai, msg, len, fr->m,
+				  fr->inner, NULL), 0);
+	t->n_auth_req++;
+	struct ike_message *in = fr->inner;
+	ike_build_chain_begin(&b, plain, sizeof(plain));
+	if (t->n_auth_req == 1) {
+		while ((p = ike_message_find(in, IKE_PT_NOTIFY, &from)))
+			if (p->u.notify.type == IKE_N_EAP_ONLY_AUTHENTICATION)
+				t->saw_eap_only_notify = true;
+		t->saw_auth_first = ike_message_find(in, IKE_PT_AUTH, NULL) != NULL;
+		p = ike_message_find(in, IKE_PT_IDI, NULL);
+		assert_non_null(p);
+		assert_true(p->body_len <= sizeof(t->idi));
+		memcpy(t->idi, p->body, p->body_len);
+		t->idi_len = p->body_len;
+		/* RFC 5998 §2: IDr and EAP, no AUTH, no CERT. */
+		ike_build_id(&b, IKE_PT_IDR, IKE_ID_FQDN, (const uint8_t *)eo_id, strlen(eo_id));
+		if (t->mode == EO_NO_AUTH_MSCHAP) {
+			static const uint8_t ch[29] = { IKE_EAP_REQUEST, 1, 0, 29, IKE_EAP_MSCHAPV2, 1,
+							5, 0, 24, 16 };
+			ike_build_raw(&b, IKE_PT_EAP, 0, ch, sizeof(ch));
+		} else {
+			rn = mkreq(req, IKE_EAP_REQUEST, t->tls.id++, IKE_EAP_TLS, F_S, -1, NULL, 0);
+			ike_build_raw(&b, IKE_PT_EAP, 0, req, rn);
+		}
+	} else if (!t->tls.success_sent) {
+		p = ike_message_find(in, IKE_PT_EAP, NULL);
+		assert_non_null(p);
+		rn = srv_answer(&t->tls, p->body, p->body_len, req);
+		ike_build_raw(&b, IKE_PT_EAP, 0, req, rn);
+	} else {
+		/* Our MSK AUTH; the server's in return, then the Child SA. */
+		uint8_t km[128], auth[64];
+		static const char label[] = "client EAP encryption";
+		assert_int_equal(SSL_export_keying_material(t->tls.ssl, km, sizeof(km), label,
+							    sizeof(label) - 1, NULL, 0, 0), 1);
+		struct secret sm = { km, 64 };
+		p = ike_message_find(in, IKE_PT_AUTH, NULL);
+		assert_non_null(p);
+		struct ike_auth_input ai = { .prf = fr->suite.prf, .real_msg = fr->init_req,
+			.real_msg_len = fr->init_req_len, .peer_nonce = fr->nr,
+			.peer_nonce_len = sizeof(fr->nr), .sk_p = &fr->keys.sk_pi,
+			.id_body = t->idi, .id_body_len = t->idi_len };
+		struct ike_auth_cred cred = { .psk = &sm };
+		t->msk_auth_ok = p->u.auth.method == IKE_AUTH_PSK &&
+				 ike_auth_verify(IKE_AUTH_PSK, &ai, &cred, p->u.auth.data,
+						 p->u.auth.len, NULL) == 0;
+		uint8_t idr[4 + sizeof(eo_id)] = { IKE_ID_FQDN, 0, 0, 0 };
+		memcpy(idr + 4, eo_id, strlen(eo_id));
+		struct ike_auth_input ar = { .prf = fr->suite.prf, .real_msg = fr->init_resp,
+			.real_msg_len = fr->init_resp_len, .peer_nonce = fr->ni,
+			.peer_nonce_len = fr->ni_len, .sk_p = &fr->keys.sk_pr,
+			.id_body = idr, .id_body_len = 4 + strlen(eo_id) };
+		int n = ike_auth_psk(&ar, &sm, auth, sizeof(auth), NULL);
+		assert_true(n > 0);
+		if (t->mode == EO_EAP_ONLY_BAD_MSK)
+			auth[3] ^= 0x40;
+		ike_build_auth(&b, IKE_AUTH_PSK, auth, (size_t)n);
+		eo_child(&b);
+	}
+	assert_int_equal(ike_build_finish(&b, &plain_len, &first, NULL), 0);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.spi_i, fr->spi_i, 8);
+	memcpy(h.spi_r, fr->spi_r, 8);
+	h.version = 0x20;
+	h.exchange = IKE_AUTH;
+	h.flags = IKE_FLAG_R;
+	h.message_id = fr->m->hdr.message_id;
+	return eng_seal(&fr->suite, &fr->keys.sk_er, &fr->keys.sk_ar, eh_rand, &h, first, plain,
+			plain_len, out, out_len);
+}
+
+static void eo_run(struct eo *t)
+{
+	struct ike_action a;
+	ike_connect(t->sa, t->now);
+	for (int guard = 0; guard < 400; guard++) {
+		bool moved = false;
+		while (ike_next_action(t->sa, &a)) {
+			moved = true;
+			if (a.type == IKE_ACT_ALLOC_SPI) {
+				ike_spi_allocated(t->sa, 0x11223344, t->now);
+				break;
+			}
+			if (a.type == IKE_ACT_STATUS) {
+				if (a.u.status.status == IKE_STATUS_CONNECTED)
+					t->connected = true;
+				if (a.u.status.status == IKE_STATUS_DISCONNECTED) {
+					t->disconnected = true;
+					t->error = a.u.status.error;
+					snprintf(t->detail, sizeof(t->detail), "%s", a.u.status.detail);
+				}
+			}
+			if (a.type == IKE_ACT_INSTALL_CHILD)
+				t->installed = true;
+			if (a.type != IKE_ACT_SEND || a.u.send.retransmit)
+				continue;
+			uint8_t *copy = malloc(a.u.send.len), *resp = NULL;
+			size_t rlen = 0;
+			memcpy(copy, a.u.send.data, a.u.send.len);
+			struct ike_path back = a.u.send.path;
+			uint8_t exch = copy[18];
+			int rc;
+			if (exch == IKE_SA_INIT)
+				rc = fr_handle(&t->fr, copy, a.u.send.len, &resp, &rlen);
+			else if (exch == IKE_AUTH)
+				rc = eo_handle_auth(t, copy, a.u.send.len, &resp, &rlen);
+			else
+				rc = -1;   /* DELETE: nobody answers */
+			free(copy);
+			if (rc == 0) {
+				ike_receive(t->sa, resp, rlen, &back, t->now);
+				free(resp);
+			}
+			break;
+		}
+		if (!moved)
+			break;
+	}
+}
+
+static void engine_eap_only(void **state)
+{
+	(void)state;
+	struct eo t;
+
+	eo_init(&t, EO_EAP_ONLY);
+	eo_run(&t);
+	/* We offered EAP-only and sent no AUTH of our own. */
+	assert_true(t.saw_eap_only_notify);
+	assert_false(t.saw_auth_first);
+	/* EAP-TLS with fragments both ways, then the MSK AUTHs. */
+	assert_true(t.n_auth_req > 5);
+	assert_true(t.msk_auth_ok);
+	assert_true(t.connected);
+	assert_true(t.installed);
+	assert_false(t.disconnected);
+	eo_free(&t);
+}
+
+static void engine_eap_only_bad_msk_auth(void **state)
+{
+	(void)state;
+	struct eo t;
+
+	/* With EAP-only the server's MSK AUTH is its IKE proof: a wrong one
+	 * ends the SA, nothing installed. */
+	eo_init(&t, EO_EAP_ONLY_BAD_MSK);
+	eo_run(&t);
+	assert_true(t.msk_auth_ok);
+	assert_false(t.connected);
+	assert_false(t.installed);
+	assert_true(t.disconnected);
+	assert_int_equal(t.error, IKE_ERR_AUTHENTICATION_FAILED);
+	eo_free(&t);
+}
+
+static void engine_eap_only_untrusted(void **state)
+{
+	(void)state;
+	struct eo t;
+
+	/* The TLS server certificate is the server's only proof: from an
+	 * unknown CA it is refused with the certificate error, before any
+	 * MSK exists. */
+	eo_init(&t, EO_UNTRUSTED);
+	eo_run(&t);
+	assert_true(t.disconnected);
+	assert_false(t.installed);
+	assert_false(t.connected);
+	assert_int_equal(t.error, IKE_ERR_SERVER_CERT_INVALID);
+	assert_non_null(strstr(t.detail, "TLS server certificate"));
+	assert_false(t.tls.success_sent);
+	eo_free(&t);
+}
+
+static void engine_no_eap_only_with_mschapv2(void **state)
+{
+	(void)state;
+	struct eo t;
+
+	/* RFC 5998 §4: MSCHAPv2 is not mutual enough: never offered, and a
+	 * first response without AUTH is refused before any EAP answer. */
+	eo_init(&t, EO_NO_AUTH_MSCHAP);
+	eo_run(&t);
+	assert_false(t.saw_eap_only_notify);
+	assert_false(t.saw_auth_first);
+	assert_int_equal(t.n_auth_req, 1);
+	assert_true(t.disconnected);
+	assert_false(t.installed);
+	assert_int_equal(t.error, IKE_ERR_PROTOCOL_ERROR);
+	eo_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +985,10 @@ int main(void)
 		cmocka_unit_test(server_refuses_our_cert),
 		cmocka_unit_test(early_success),
 		cmocka_unit_test(nak),
+		cmocka_unit_test(engine_eap_only),
+		cmocka_unit_test(engine_eap_only_bad_msk_auth),
+		cmocka_unit_test(engine_eap_only_untrusted),
+		cmocka_unit_test(engine_no_eap_only_with_mschapv2),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
