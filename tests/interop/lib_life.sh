@@ -5,7 +5,11 @@
 #   life_server_load CHILD_REKEY CHILD_LIFE [KEY=VAL...]
 #       (re)load the server connection with these Child SA rekey_time /
 #       life_time (strongSwan durations, e.g. 15s; rekey 0 = never), a
-#       short rand_time, and lib.sh's KEY=VAL settings
+#       short rand_time, and lib.sh's KEY=VAL settings.  Environment:
+#       LIFE_IKE_REKEY   the IKE SA's rekey_time (e.g. 20s; unset: charon's
+#                        default of 4 h), with over_time LIFE_IKE_OVER (30s)
+#       LIFE_RAND        the Child SA's rand_time (default a tenth of rekey)
+#       LIFE_IKE_RAND    the IKE SA's rand_time (default a tenth of rekey)
 #   life_profile OUT [Key=Value...] [-- pv_profile KEY=VAL...]
 #       the pvpnd profile with extra [IKEv2] lines (ChildLifetime = 1m ...)
 #   life_ping_start SECS / life_ping_stop   ping every 0.2 s for SECS through
@@ -14,12 +18,20 @@
 #   life_count REGEX    how many pvpnd log lines match
 
 life_server_load() {
-	local rekey=$1 life=$2 rand
+	local rekey=$1 life=$2 rand ike_rekey=${LIFE_IKE_REKEY:-} ike_rand
 	shift 2
 	# Jitter a tenth of the rekey time (strongSwan subtracts 0..rand_time).
-	rand=$(( ${rekey%s} / 10 ))s
-	awk -v REKEY="$rekey" -v LIFE="$life" -v RAND="$rand" '
+	rand=${LIFE_RAND:-$(( ${rekey%s} / 10 ))s}
+	ike_rand=${ike_rekey:-0s}
+	ike_rand=${LIFE_IKE_RAND:-$(( ${ike_rand%s} / 10 ))s}
+	awk -v REKEY="$rekey" -v LIFE="$life" -v RAND="$rand" -v IKE_REKEY="$ike_rekey" \
+		-v IKE_RAND="$ike_rand" -v IKE_OVER="${LIFE_IKE_OVER:-30s}" '
 		{ print }
+		/reauth_time = @REAUTH_TIME@/ && IKE_REKEY != "" {
+			print "\t\trekey_time = " IKE_REKEY
+			print "\t\trand_time = " IKE_RAND
+			print "\t\tover_time = " IKE_OVER
+		}
 		/esp_proposals = @ESP@/ {
 			print "\t\t\t\trekey_time = " REKEY
 			print "\t\t\t\tlife_time = " LIFE
@@ -31,7 +43,7 @@ life_server_load() {
 		cat "$IX_DIR/srv/load.out" >&2
 		ix_fail "swanctl could not load the server connection"
 	}
-	ix_log "server: Child rekey_time $rekey, life_time $life $*"
+	ix_log "server: Child rekey_time $rekey, life_time $life, rand_time $rand${ike_rekey:+, IKE rekey_time $ike_rekey rand_time $ike_rand} $*"
 }
 
 life_profile() {
@@ -93,3 +105,15 @@ life_ping_kill() {
 }
 
 life_count() { grep -cE "$1" "$IX_DIR/pvpnd.log" || true; }
+
+# life_srv_count REGEX: how many lines of the server's charon log match.
+life_srv_count() { grep -cE "$1" "$IX_DIR/srv/charon.log" || true; }
+
+# life_netem DELAY: delay every packet on the link by DELAY each way (tc
+# netem on both ends of the veth pair; sch_netem loads on demand).
+life_netem() {
+	ix_cli tc qdisc replace dev ix-cli root netem delay "$1" ||
+		ix_fail "tc netem on the client side failed (sch_netem missing?)"
+	ip netns exec "$IX_SRV" tc qdisc replace dev ix-srv root netem delay "$1" ||
+		ix_fail "tc netem on the server side failed (sch_netem missing?)"
+}
