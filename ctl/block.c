@@ -20,11 +20,13 @@
  * removes what a crashed pvpnd left; they are also listed in the state file
  * (state.c) so the next start of the same connection removes them. */
 #include "ctl/ctl.h"
+#include "ctl/block.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -315,4 +317,188 @@ void ctl_block_down(struct ctl_daemon *d, struct ctl_conn *c)
 			"connected again", ike_error_name(c->error), n);
 	else
 		log_msg(LOG_NOTICE, c->name, "IncludeAllNetworks: %zu block policies removed", n);
+}
+
+/* --- bypass routes (ExcludedRoutes) ---------------------------------------
+ * The tunnel's routes (a default split in two /1 halves, or wide included
+ * networks) capture everything with the virtual IP as source, and the
+ * tunnel's policy then encrypts it.  An excluded network must leave as
+ * before: a route for it via the gateway and interface the main table uses
+ * now, with the host's own address as source, so its packets match no
+ * tunnel policy.  A network already on a connected route needs nothing. */
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static bool hex16(const char *s, uint8_t out[16])
+{
+	for (size_t i = 0; i < 16; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static bool prefix_has(const uint8_t *net, unsigned len, const uint8_t *a, unsigned a_len)
+{
+	if (a_len < len)
+		return false;
+	for (unsigned b = 0; b < len; b++) {
+		uint8_t m = (uint8_t)(0x80 >> (b % 8));
+		if ((net[b / 8] & m) != (a[b / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+int ctl_block_route_lookup(FILE *f, const struct prof_prefix *dst, struct ctl_route_pick *out)
+{
+	char line[512];
+	bool found = false;
+	int best_len = -1;
+	unsigned long best_metric = 0;
+	memset(out, 0, sizeof(*out));
+	if (dst->family == AF_INET) {
+		/* /proc/net/route: Iface Destination Gateway Flags RefCnt Use
+		 * Metric Mask ... (addresses as host-order hex of the network
+		 * bytes, i.e. little-endian on x86: read them as u32 and copy). */
+		if (!fgets(line, sizeof(line), f))
+			return -ENOENT;
+		while (fgets(line, sizeof(line), f)) {
+			char ifn[IF_NAMESIZE + 1];
+			unsigned dest, gw, flags, mask;
+			unsigned long metric;
+			if (sscanf(line, "%16s %x %x %x %*d %*d %lu %x", ifn, &dest, &gw, &flags, &metric,
+				   &mask) != 6)
+				continue;
+			if (!(flags & 0x1) || (flags & 0x200))   /* RTF_UP; RTF_REJECT */
+				continue;
+			uint8_t net[4], msk[4];
+			memcpy(net, &dest, 4);
+			memcpy(msk, &mask, 4);
+			unsigned len = 0;
+			for (int k = 0; k < 4; k++)
+				len += (unsigned)__builtin_popcount(msk[k]);
+			if (!prefix_has(net, len, dst->addr, dst->len))
+				continue;
+			if ((int)len < best_len || ((int)len == best_len && metric >= best_metric))
+				continue;
+			best_len = (int)len;
+			best_metric = metric;
+			found = true;
+			snprintf(out->ifname, sizeof(out->ifname), "%s", ifn);
+			out->prefix_len = (uint8_t)len;
+			memset(&out->gw, 0, sizeof(out->gw));
+			if (flags & 0x2) {   /* RTF_GATEWAY */
+				out->gw.family = AF_INET;
+				memcpy(&out->gw.v4, &gw, 4);
+			}
+		}
+	} else if (dst->family == AF_INET6) {
+		/* /proc/net/ipv6_route: dst dstlen src srclen nexthop metric
+		 * refcnt use flags ifname, addresses as 32 hex digits. */
+		while (fgets(line, sizeof(line), f)) {
+			char d[33], s[33], nh[33], ifn[IF_NAMESIZE + 1];
+			unsigned dlen, slen, flags;
+			unsigned long metric;
+			if (sscanf(line, "%32s %x %32s %x %32s %lx %*x %*x %x %16s", d, &dlen, s, &slen, nh,
+				   &metric, &flags, ifn) != 8)
+				continue;
+			uint8_t net[16], gw[16];
+			if (!hex16(d, net) || !hex16(nh, gw) || dlen > 128 || slen != 0)
+				continue;
+			/* RTF_UP; not RTF_REJECT, not RTF_LOCAL (0x80000000). */
+			if (!(flags & 0x1) || (flags & 0x200) || (flags & 0x80000000u) ||
+			    !strcmp(ifn, "lo"))
+				continue;
+			if (!prefix_has(net, dlen, dst->addr, dst->len))
+				continue;
+			if ((int)dlen < best_len || ((int)dlen == best_len && metric >= best_metric))
+				continue;
+			best_len = (int)dlen;
+			best_metric = metric;
+			found = true;
+			snprintf(out->ifname, sizeof(out->ifname), "%s", ifn);
+			out->prefix_len = (uint8_t)dlen;
+			memset(&out->gw, 0, sizeof(out->gw));
+			if (flags & 0x2) {
+				out->gw.family = AF_INET6;
+				memcpy(&out->gw.v6, gw, 16);
+			}
+		}
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return found ? 0 : -ENOENT;
+}
+
+void ctl_block_bypass_routes(struct ctl_daemon *d, struct ctl_conn *c, const struct prof_plan *plan)
+{
+	struct ctl_installed *in = &c->inst;
+	struct xfrm_addr srv;
+	ctl_sockaddr_to_xfrm(&c->remote, &srv);
+	for (size_t i = 0; i < plan->n_routes && i < PROF_MAX_PLAN; i++) {
+		const struct prof_route *r = &plan->routes[i];
+		if (r->kind != PROF_ROUTE_BYPASS)
+			continue;
+		/* The server's host route is conn.c's (with its own rule). */
+		size_t alen = r->dst.family == AF_INET ? 4 : 16;
+		if (r->dst.family == srv.family && r->dst.len == alen * 8 &&
+		    !memcmp(r->dst.addr, srv.family == AF_INET ? (const void *)&srv.v4 : (const void *)&srv.v6,
+			    alen))
+			continue;
+		FILE *f = fopen(r->dst.family == AF_INET ? "/proc/net/route" : "/proc/net/ipv6_route", "re");
+		if (!f)
+			continue;
+		struct ctl_route_pick pick;
+		int rc = ctl_block_route_lookup(f, &r->dst, &pick);
+		fclose(f);
+		char b[64];
+		struct xfrm_addr da = { .family = r->dst.family };
+		memcpy(r->dst.family == AF_INET ? (void *)&da.v4 : (void *)&da.v6, r->dst.addr, alen);
+		xfrm_addr_str(&da, b, sizeof(b));
+		if (rc < 0) {
+			log_msg(LOG_INFO, c->name, "excluded %s/%u: no route outside the tunnel; left alone", b,
+				r->dst.len);
+			continue;
+		}
+		/* Already reached by a connected (or more specific) route than
+		 * any tunnel route could be: nothing to add. */
+		if (!pick.gw.family && pick.prefix_len >= r->dst.len)
+			continue;
+		if (in->n_routes >= CTL_MAX_ROUTES) {
+			log_msg(LOG_WARNING, c->name, "too many routes: no bypass for %s/%u", b, r->dst.len);
+			break;
+		}
+		struct xfrm_route *rt = &in->routes[in->n_routes];
+		memset(rt, 0, sizeof(*rt));
+		rt->dst = da;
+		rt->dst_len = r->dst.len;
+		rt->ifindex = (int)if_nametoindex(pick.ifname);
+		rt->gw = pick.gw;
+		/* The host's own address as source, so no tunnel policy (whose
+		 * source is the virtual IP) matches. */
+		if (c->local.ss_family == r->dst.family)
+			ctl_sockaddr_to_xfrm(&c->local, &rt->src);
+		struct pvpn_err e = { 0 };
+		if (xfrm_route_add(d->xh, rt, &e) < 0) {
+			if (e.code != -EEXIST)
+				log_msg(LOG_WARNING, c->name, "bypass route %s/%u: %s", b, r->dst.len, e.msg);
+			continue;
+		}
+		in->n_routes++;
+		char g[64];
+		log_msg(LOG_NOTICE, c->name, "bypass route %s/%u via %s dev %s (ExcludedRoutes)", b,
+			r->dst.len, rt->gw.family ? xfrm_addr_str(&rt->gw, g, sizeof(g)) : "-", pick.ifname);
+	}
 }
