@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ctl/block.h"
 #include "ctl/lifecycle.h"
 #include "ctl/mobike.h"
 #include "ctl/reauth.h"
@@ -215,7 +216,7 @@ static int install_vip_routes(struct ctl_daemon *d, struct ctl_conn *c)
 	addr_to_prof(&vip6, &pa.vip6);
 	struct xfrm_addr srv;
 	ctl_sockaddr_to_xfrm(&c->remote, &srv);
-	addr_to_prof(&srv, &env.server);
+	ctl_block_env(c, &env);   /* the server, and local networks when excluded */
 	for (size_t i = 0; i < c->inst.n_policies && pa.n_tsr < PROF_MAX_TS; i++) {
 		const struct xfrm_policy *p = &c->inst.policies[i];
 		if (p->dir != XFRM_DIR_OUT)
@@ -237,6 +238,7 @@ static int install_vip_routes(struct ctl_daemon *d, struct ctl_conn *c)
 	}
 	if (prof_route_plan(&c->prof, &env, &pa, &plan, &e) < 0)
 		return err_set(&c->last_error, e.code, "routing plan: %s", e.msg);
+	ctl_block_bypass_routes(d, c, &plan);   /* ExcludedRoutes, before the tunnel's */
 	bool covers_server = false;
 	for (size_t i = 0; i < plan.n_routes; i++) {
 		const struct prof_route *r = &plan.routes[i];
