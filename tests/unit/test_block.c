@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl/block.h"
 #include "ctl/ctl.h"
 
 #define TUNNEL_PRIO 1000   /* ctl/conn.c's CTL_POLICY_PRIORITY */
@@ -503,6 +504,118 @@ static void state_bad_lines(void **state)
 	assert_int_equal(p.sel.proto, 58);
 }
 
+
+/* --- the main table's route toward an excluded network --------------------- */
+
+static FILE *text(const char *s)
+{
+	FILE *f = fmemopen((void *)s, strlen(s), "r");
+	assert_non_null(f);
+	return f;
+}
+
+/* As this kernel prints it (x86: the network bytes read as a host u32). */
+static const char ROUTE4[] =
+	"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+	"eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+	"wlan0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
+	"eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+	"eth1\t0000A8C0\t0100A8C0\t0003\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+	"eth1\t0007A8C0\t00000000\t0201\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+	"bad line\n";
+
+static void route_lookup_v4(void **state)
+{
+	struct ctl_route_pick pk;
+	struct prof_prefix d;
+	FILE *f;
+
+	/* Nothing more specific: the default with the lowest metric. */
+	d = pfx("203.0.113.0/24");
+	f = text(ROUTE4);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	assert_string_equal(pk.ifname, "eth0");
+	assert_int_equal(pk.gw.family, AF_INET);
+	assert_int_equal(pk.gw.v4.s_addr, inet_addr("192.0.2.1"));
+	assert_int_equal(pk.prefix_len, 0);
+	/* A connected network: no gateway, its own prefix. */
+	d = pfx("192.0.2.128/25");
+	f = text(ROUTE4);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	assert_int_equal(pk.gw.family, 0);
+	assert_int_equal(pk.prefix_len, 24);
+	/* The longest match wins over the default. */
+	d = pfx("192.168.9.0/24");
+	f = text(ROUTE4);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	assert_string_equal(pk.ifname, "eth1");
+	assert_int_equal(pk.gw.v4.s_addr, inet_addr("192.168.0.1"));
+	assert_int_equal(pk.prefix_len, 16);
+	/* A route that covers only part of the network does not count, and a
+	 * reject route (flag 0x200) is never picked. */
+	d = pfx("192.168.0.0/15");
+	f = text(ROUTE4);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	assert_int_equal(pk.prefix_len, 0);
+	d = pfx("192.168.7.0/24");
+	f = text(ROUTE4);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	assert_int_equal(pk.prefix_len, 16);
+	/* No default: nothing for an unknown network. */
+	f = text("Iface\tDestination\tGateway\n"
+		 "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
+	d = pfx("203.0.113.0/24");
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), -ENOENT);
+	fclose(f);
+}
+
+static const char ROUTE6[] =
+	"20010db8000000000000000000000000 20 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n"
+	"fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0\n"
+	"00000000000000000000000000000000 00 00000000000000000000000000000000 00 20010db8000000000000000000000001 00000400 00000003 00000000 00000003     eth0\n"
+	"00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000009 00000064 00000003 00000000 00000003     wlan0\n"
+	"20010db8000000000000000000000005 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001       lo\n"
+	"2001zzzz000000000000000000000000 20 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n";
+
+static void route_lookup_v6(void **state)
+{
+	struct ctl_route_pick pk;
+	struct prof_prefix d;
+	FILE *f;
+
+	/* 2001:db8::/32, connected on eth0, covers 2001:db8:7::/48. */
+	d = pfx("2001:db8:7::/48");
+	f = text(ROUTE6);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	/* 2001:db8::/32 is connected on eth0 and covers 2001:db8:7::/48. */
+	assert_string_equal(pk.ifname, "eth0");
+	assert_int_equal(pk.gw.family, 0);
+	assert_int_equal(pk.prefix_len, 32);
+	d = pfx("2001:db9::/32");
+	f = text(ROUTE6);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	assert_string_equal(pk.ifname, "wlan0");
+	assert_int_equal(pk.gw.family, AF_INET6);
+	assert_int_equal(pk.gw.v6.s6_addr[0], 0xfe);
+	assert_int_equal(pk.gw.v6.s6_addr[15], 9);
+	/* Local (lo, RTF_LOCAL) entries are never a way out. */
+	d = pfx("2001:db8::5/128");
+	f = text(ROUTE6);
+	assert_int_equal(ctl_block_route_lookup(f, &d, &pk), 0);
+	fclose(f);
+	assert_string_equal(pk.ifname, "eth0");
+	assert_int_equal(pk.prefix_len, 32);
+	struct prof_prefix bad = { .family = 0 };
+	assert_int_equal(ctl_block_route_lookup(stdin, &bad, &pk), -EAFNOSUPPORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +632,8 @@ int main(void)
 		cmocka_unit_test(env_from_conn),
 		cmocka_unit_test(state_round_trip),
 		cmocka_unit_test(state_bad_lines),
+		cmocka_unit_test(route_lookup_v4),
+		cmocka_unit_test(route_lookup_v6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
