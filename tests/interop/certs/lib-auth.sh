@@ -5,11 +5,15 @@
 #
 #   au_pki CA_TYPE SRV_TYPE [CLI_TYPE]   CA, server (DNS:server.pvpn.test),
 #                                        client (email:client@pvpn.test)
+#   au_server_start_eap_tls               ix_server_start with strongSwan's eap-identity
+#                                        and eap-tls plugins loaded as well
 #   au_server MODE [CERT] [CLIENT_ID]     load the strongSwan server: MODE pubkey
-#                                        (client cert) or eap (EAP-MSCHAPv2); CERT
+#                                        (client cert), eap (EAP-MSCHAPv2), eap-tls
+#                                        (server signs, client EAP-TLS) or eap-only
+#                                        (EAP-TLS, the server sends no AUTH, RFC 5998); CERT
 #                                        is the server cert's name in pki (server);
 #                                        CLIENT_ID the id it wants (client@pvpn.test)
-#   au_profile OUT MODE [KEY=VAL...]      pvpnd profile: MODE cert or eap; keys:
+#   au_profile OUT MODE [KEY=VAL...]      pvpnd profile: MODE cert, eap or eap-tls; keys:
 #                                        ca=FILE remote_id=ID|none password=PW
 #                                        revocation=no|yes|strict local_id=none
 #                                        (none: pvpnd uses the certificate's DN)
@@ -34,15 +38,40 @@ au_pki() {
 	ix_log "PKI made: CA $ca, server $srv${cli:+, client $cli}"
 }
 
+au_server_start_eap_tls() {
+	[ -n "$IX_DIR" ] || ix_fail "call ix_setup first"
+	ix_render "$IX_LIB_DIR/strongswan/strongswan.conf.in" "$IX_DIR/srv/strongswan.conf" srv "$@"
+	# The shared template's explicit plugin list, plus EAP-TLS (Debian's
+	# libcharon-extra-plugins) and EAP-Identity for eap_id = %any.
+	sed -i '0,/^\(\tload = .*\)$/s//\1 eap-identity eap-tls/' "$IX_DIR/srv/strongswan.conf"
+	grep -q "eap-tls" "$IX_DIR/srv/strongswan.conf" || ix_fail "cannot add eap-tls to strongswan.conf"
+	[ -e /usr/lib/ipsec/plugins/libstrongswan-eap-tls.so ] ||
+		ix_fail "strongSwan's eap-tls plugin is missing (apt-get install libcharon-extra-plugins)"
+	ix_charon_start srv "$IX_SRV"
+	ix_server_load "$@"
+	ix_log "strongSwan server up with eap-tls in $IX_SRV (pid $IX_SRV_PID, log $IX_DIR/srv/charon.log)"
+}
+
 au_server() {
 	local mode=$1 cert=${2:-server} client_id=${3:-client@pvpn.test} remote
-	if [ "$mode" = eap ]; then
+	local local_auth=pubkey
+	case "$mode" in
+	eap)
 		remote="auth = eap-mschapv2
-			id = $AU_EAP_USER"
-	else
+			id = $AU_EAP_USER" ;;
+	eap-tls | eap-only)
+		# EAP-Identity first (eap_id %any); the TLS client certificate
+		# must then hold that identity and chain to the CA.
+		remote="auth = eap-tls
+			eap_id = %any"
+		# RFC 5998: with an EAP local round, strongSwan 5.9.8 sends no
+		# AUTH when the client announced EAP_ONLY_AUTHENTICATION; its
+		# EAP-TLS server certificate is found by id.
+		[ "$mode" = eap-only ] && local_auth=eap ;;
+	*)
 		remote="auth = pubkey
-			id = \"$client_id\""
-	fi
+			id = \"$client_id\"" ;;
+	esac
 	# swanctl loads credentials from folders next to the --file it reads.
 	local d=$IX_DIR/srv
 	mkdir -p "$d/x509" "$d/x509ca" "$d/private"
@@ -59,7 +88,7 @@ au_server() {
 			pools = pool4
 			send_cert = always
 			local {
-				auth = pubkey
+				auth = $local_auth
 				certs = $cert.crt
 				id = server.pvpn.test
 			}
@@ -124,6 +153,14 @@ au_profile() {
 			echo "UseExtendedAuthentication = yes"
 			echo "Username = $AU_EAP_USER"
 			echo "Password = $password"
+		elif [ "$mode" = eap-tls ]; then
+			# As Apple's client: certificate + extended authentication
+			# = EAP-TLS; EAP-Identity answers the LocalIdentifier.
+			[ "$local_id" = none ] || echo "LocalIdentifier = $local_id"
+			echo "AuthenticationMethod = Certificate"
+			echo "UseExtendedAuthentication = yes"
+			echo "CertificateFile = $AU_PKI/client.crt"
+			echo "PrivateKeyFile = $AU_PKI/client.key"
 		else
 			[ "$local_id" = none ] || echo "LocalIdentifier = $local_id"
 			echo "AuthenticationMethod = Certificate"
