@@ -385,6 +385,7 @@ static void adopt_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
 	sa->ck = *keys;
 	memset(keys, 0, sizeof(*keys));
 	sa->life.rk = RK_IDLE;
+	sa->life.tf_since_ms = 0;
 	sa->life.n_rekeys++;
 	eng_life_child_installed(sa, now_ms);
 	eng_keylog(sa);
@@ -520,6 +521,21 @@ out:
 	return rc;
 }
 
+bool eng_life_temp_failure(struct ike_sa *sa, uint64_t now_ms)
+{
+	struct eng_life *l = &sa->life;
+	if (!l->tf_since_ms)
+		l->tf_since_ms = now_ms;
+	if (now_ms - l->tf_since_ms < LIFE_TF_GIVEUP_MS)
+		return true;
+	/* §2.25: TEMPORARY_FAILURE for several minutes on the same IKE SA:
+	 * the state is out of sync; close it (pvpnd connects again). */
+	eng_send_delete_oneshot(sa);
+	eng_close(sa, IKE_ERR_PROTOCOL_ERROR, "the server has refused every rekey with "
+		  "TEMPORARY_FAILURE for %u minutes", (unsigned)(LIFE_TF_GIVEUP_MS / 60000));
+	return false;
+}
+
 static void retry_later(struct ike_sa *sa, uint64_t now_ms, const char *why)
 {
 	ike_dh_free(sa->life.dh);
@@ -631,6 +647,8 @@ int eng_rekey_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now
 	if (err_notify) {
 		eng_request_clear(sa);
 		if (err_notify == IKE_N_TEMPORARY_FAILURE) {
+			if (!eng_life_temp_failure(sa, now_ms))
+				return 0;
 			retry_later(sa, now_ms, "the server sent TEMPORARY_FAILURE");
 			after_exchange(sa, now_ms);
 			return 0;
@@ -684,6 +702,7 @@ int eng_rekey_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t now
 		resolve_child_collision(sa, spi_out, &esp, esn, &keys, now_ms);
 		return 0;
 	}
+	l->tf_since_ms = 0;
 	switch_pair(sa, l->new_spi_in, spi_out, &esp, esn, &keys, now_ms, true);
 	if (sa->state != ST_CLOSED)
 		after_exchange(sa, now_ms);

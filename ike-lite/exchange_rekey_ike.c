@@ -391,6 +391,7 @@ static void switch_ike(struct ike_sa *sa, const uint8_t spi_i[8], const uint8_t 
 	sa->next_mid = 0;
 	sa->peer_mid = 0;
 	sa->life.n_ike_rekeys++;
+	sa->life.tf_since_ms = 0;
 	/* The key log gets a block for the new IKE SA (spi_i = its initiator). */
 	secret_free(&sa->g_ir);
 	secret_free(&sa->skeyseed);
@@ -511,6 +512,8 @@ int eng_rekey_ike_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t
 	psa = ike_message_find(in, IKE_PT_SA, NULL);
 	pno = ike_message_find(in, IKE_PT_NONCE, NULL);
 	pke = ike_message_find(in, IKE_PT_KE, NULL);
+	if (err_notify == IKE_N_TEMPORARY_FAILURE && !eng_life_temp_failure(sa, now_ms))
+		return 0;
 	if (err_notify) {
 		snprintf(why, sizeof(why), "the server sent %s",
 			 eng_notify_label(err_notify, nb, sizeof(nb)));
@@ -539,6 +542,7 @@ int eng_rekey_ike_response(struct ike_sa *sa, uint8_t *buf, size_t len, uint64_t
 	}
 	ike_dh_free(l->dh);
 	l->dh = NULL;
+	l->tf_since_ms = 0;
 	if (l->ike_peer.valid) {
 		resolve_collision(sa, spi_r, &s, &keys, &gir, &seed, pno->u.nonce.data,
 				  pno->u.nonce.len, now_ms);

@@ -17,6 +17,7 @@
 #define LIFE_ORPHAN_MS      15000   /* a replaced pair the peer never deletes */
 #define LIFE_RETRY_MIN_MS   2000    /* after TEMPORARY_FAILURE (§2.25) */
 #define LIFE_RETRY_SPAN_MS  3000
+#define LIFE_TF_GIVEUP_MS   (5 * 60 * 1000)  /* TEMPORARY_FAILURE this long: out of sync */
 #define LIFE_OLD_IKE_MS     30000   /* a replaced IKE SA is still answered this long */
 #define LIFE_MAX_OLD        3       /* replaced Child SA pairs kept at once */
 #define LIFE_MAX_OLD_IKE    2       /* replaced / redundant IKE SAs kept at once */
@@ -109,6 +110,7 @@ struct eng_life {
 	uint8_t r_n_peer[IKE_NONCE_MAX];
 	size_t r_n_peer_len;
 	unsigned n_collisions;           /* resolved, Child and IKE SA (tests) */
+	uint64_t tf_since_ms;            /* first TEMPORARY_FAILURE of a run of them (0: none) */
 
 	uint64_t rekey_ms;               /* when to rekey the current pair; 0 = not planned */
 	unsigned n_rekeys;               /* completed, both directions (stats, tests) */
@@ -164,6 +166,9 @@ void eng_life_tick(struct ike_sa *sa, uint64_t now_ms);
 uint64_t eng_life_deadline(const struct ike_sa *sa);
 /* ike_spi_allocated while a rekey waits for it: 1 = handled. */
 int eng_life_spi_allocated(struct ike_sa *sa, uint32_t spi, uint64_t now_ms);
+/* §2.25: TEMPORARY_FAILURE answered one of our rekeys; false (and the SA
+ * closed as out of sync) when they have gone on for several minutes. */
+bool eng_life_temp_failure(struct ike_sa *sa, uint64_t now_ms);
 /* Answer a peer's CREATE_CHILD_SA with one error notify (§2.21.2). */
 int eng_rekey_refuse(struct ike_sa *sa, uint32_t mid, uint16_t notify, const uint8_t *data,
 		     size_t dlen, const char *why);

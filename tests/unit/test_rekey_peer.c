@@ -650,6 +650,42 @@ static void ike_collision_we_lose(void **state)
 	eh_free(&t);
 }
 
+static void forget_sent(struct eh *t)
+{
+	for (size_t i = 0; i < t->n_sent; i++)
+		free(t->sent[i].data);
+	/* (the harness records at most EH_MAX_REC datagrams) */
+	t->n_sent = 0;
+}
+
+/* §2.25: TEMPORARY_FAILURE for several minutes means out of sync: the
+ * IKE SA is closed (as a protocol error pvpnd reconnects after), not
+ * retried forever; a shorter run of them is retried. */
+static void temporary_failure_gives_up(void **state)
+{
+	struct eh t;
+	(void)state;
+	eh_init(&t, false);
+	t.rk.temp_failures = 100000;
+	eh_connect_ok(&t);
+	assert_int_equal(ike_rekey_child(t.sa, t.now), 0);
+	eh_pump(&t);
+	for (int i = 0; i < 4 * 6; i++) {
+		forget_sent(&t);
+		eh_run_until(&t, 10000);
+	}
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_CONNECTED);
+	assert_true(t.rk.n_create > 20);
+	for (int i = 0; i < 2 * 6; i++) {
+		forget_sent(&t);
+		eh_run_until(&t, 10000);
+	}
+	assert_int_equal(ike_get_status(t.sa), IKE_STATUS_DISCONNECTED);
+	assert_int_equal(t.st[(t.n_st - 1) % EH_MAX_REC].error, IKE_ERR_PROTOCOL_ERROR);
+	assert_non_null(strstr(t.st[(t.n_st - 1) % EH_MAX_REC].detail, "TEMPORARY_FAILURE"));
+	eh_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +699,7 @@ int main(void)
 		cmocka_unit_test(child_collision_we_lose),
 		cmocka_unit_test(ike_collision_we_win),
 		cmocka_unit_test(ike_collision_we_lose),
+		cmocka_unit_test(temporary_failure_gives_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
