@@ -250,7 +250,9 @@ struct ctl_conn {
 	struct ctl_reauth {
 		struct ike_sa *sa;            /* the new IKE SA while it comes up */
 		struct ike_sa *old;           /* the replaced one while its DELETE goes */
-		uint64_t tried_for;           /* the deadline a failed attempt was for */
+		uint64_t tried_for;           /* the deadline the attempts are for */
+		uint64_t retry_at_ms;         /* another attempt after a failure; 0 = none */
+		unsigned tries;               /* attempts for tried_for */
 		bool same;                    /* same VIPs and selectors: SAs only */
 		bool switched;                /* installed in full (they differed) */
 		bool has_larval;

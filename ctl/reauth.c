@@ -13,6 +13,11 @@
 
 #define RLOG(c, lvl, ...) log_msg(lvl, (c)->name, __VA_ARGS__)
 
+/* A failed attempt (a lost exchange, a busy server) is tried again this
+ * long after, up to REAUTH_TRIES attempts per lifetime the server gave. */
+#define REAUTH_RETRY_MS 5000
+#define REAUTH_TRIES    3
+
 static void remove_sa(struct ctl_daemon *d, struct ctl_conn *c, const struct xfrm_sa_id *id)
 {
 	struct pvpn_err e = { 0 };
@@ -202,8 +207,16 @@ static void failed(struct ctl_daemon *d, struct ctl_conn *c, const char *why)
 {
 	struct ctl_reauth *ra = &c->reauth;
 	ra->failed++;
-	RLOG(c, LOG_WARNING, "re-authentication failed: %s; the current IKE SA stays until "
-	     "the server ends it", why && why[0] ? why : "unknown reason");
+	if (ra->tries < REAUTH_TRIES) {
+		ra->retry_at_ms = clock_mono_ms() + REAUTH_RETRY_MS;
+		RLOG(c, LOG_WARNING, "re-authentication failed: %s; the current IKE SA stays, "
+		     "trying again in %u s", why && why[0] ? why : "unknown reason",
+		     REAUTH_RETRY_MS / 1000);
+	} else {
+		ra->retry_at_ms = 0;
+		RLOG(c, LOG_WARNING, "re-authentication failed: %s; the current IKE SA stays until "
+		     "the server ends it", why && why[0] ? why : "unknown reason");
+	}
 	remove_new_state(d, c);
 	ike_sa_free(ra->sa);
 	ra->sa = NULL;
@@ -299,7 +312,11 @@ static void start(struct ctl_daemon *d, struct ctl_conn *c, uint64_t dl, uint64_
 	struct pvpn_err e = { 0 };
 	int rc;
 
+	if (ra->tried_for != dl)
+		ra->tries = 0;
 	ra->tried_for = dl;
+	ra->tries++;
+	ra->retry_at_ms = 0;
 	ra->same = ra->switched = false;
 	ra->have_assigned = false;
 	ra->n_sas = 0;
@@ -317,6 +334,7 @@ static void start(struct ctl_daemon *d, struct ctl_conn *c, uint64_t dl, uint64_
 	}
 	ike_config_clear(&cfg);
 	if (rc < 0) {
+		/* The configuration will not get better by waiting. */
 		ra->failed++;
 		RLOG(c, LOG_WARNING, "cannot re-authenticate: %s; the current IKE SA stays until "
 		     "the server ends it", e.msg);
@@ -347,7 +365,8 @@ void ctl_reauth_timer(struct ctl_daemon *d, uint64_t now_ms)
 			drain_old(d, c);
 		}
 		if (c->sa && !ra->sa && c->status == IKE_STATUS_CONNECTED && !d->stopping &&
-		    (t = ike_reauth_deadline(c->sa)) && t <= now_ms && t != ra->tried_for)
+		    (t = ike_reauth_deadline(c->sa)) && t <= now_ms &&
+		    (t != ra->tried_for || (ra->retry_at_ms && now_ms >= ra->retry_at_ms)))
 			start(d, c, t, now_ms);
 	}
 }
@@ -365,9 +384,11 @@ uint64_t ctl_reauth_deadline(const struct ctl_daemon *d)
 			t[0] = ike_next_deadline(ra->sa);
 		if (ra->old)
 			t[1] = ike_next_deadline(ra->old);
-		if (c->sa && !ra->sa && c->status == IKE_STATUS_CONNECTED &&
-		    ike_reauth_deadline(c->sa) != ra->tried_for)
+		if (c->sa && !ra->sa && c->status == IKE_STATUS_CONNECTED) {
 			t[2] = ike_reauth_deadline(c->sa);
+			if (t[2] && t[2] == ra->tried_for)
+				t[2] = ra->retry_at_ms;
+		}
 		for (size_t k = 0; k < 3; k++)
 			if (t[k] && (!next || t[k] < next))
 				next = t[k];
