@@ -38,7 +38,8 @@ ix_log "rebinding the NAT: new port range 20000-29999, conntrack entries dropped
 T0=$(date +%s%N)
 ix_nat nft -f - <<-NFT || ix_fail "cannot replace the masquerade rule"
 	flush chain ip ixnat post
-	add rule ip ixnat post oifname "ix-wan" counter masquerade to :20000-29999
+	add rule ip ixnat post oifname "ix-wan" meta l4proto udp counter masquerade to :20000-29999
+	add rule ip ixnat post oifname "ix-wan" counter masquerade
 NFT
 ix_nat conntrack -D -p udp >/dev/null 2>&1 || true
 ix_nat conntrack -L -p udp 2>/dev/null | grep -q "dport=4500" &&
