@@ -205,15 +205,16 @@ int ctl_block_up(struct ctl_daemon *d, struct ctl_conn *c, struct pvpn_err *e)
 	struct ctl_blocks *nw = NULL, *old = c->blocks;
 	int rc = 0;
 
+	if (!old)
+		/* A crashed pvpnd's rules for this name (the start-up flush
+		 * took them already, unless another daemon's ran), and its file,
+		 * whether or not the profile still wants blocks. */
+		ctl_state_cleanup_blocks(d->xh, c->name);
 	if (!c->prof.include_all_networks) {
 		if (old)
 			ctl_block_down(d, c);
 		return 0;
 	}
-	if (!old)
-		/* A crashed pvpnd's rules for this name, if the start-up flush
-		 * did not see them (another namespace's daemon, say). */
-		ctl_state_cleanup_blocks(d->xh, c->name);
 	ctl_block_env(c, &env);
 	nw = malloc(sizeof(*nw) + PROF_MAX_PLAN * sizeof(nw->pol[0]));
 	if (!nw)
