@@ -6,6 +6,9 @@
 #   responder up, certificate good, strict   -> connects ("is good" logged)
 #   responder up, certificate revoked         -> "server certificate revoked
 #                                                (OCSP)", nothing installed
+#   responder silent (takes the connection,
+#   never answers), StrictRevocationCheck     -> fails closed after the 3 s
+#                                                bound, nothing installed
 #   responder down, StrictRevocationCheck     -> fails closed, nothing installed
 #   responder down, not strict                -> connects, with a warning
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +74,23 @@ au_expect_failure "server certificate invalid"
 pv_log_has "server certificate revoked \(OCSP\)" || ix_fail "pvpnd does not say the certificate is revoked (OCSP)"
 
 oc_responders_stop
+ix_log "--- responder silent, strict: fails closed after the time bound"
+# ip netns exec execs python3 itself, so $! is the listener's pid.
+ip netns exec "$IX_SRV" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", '"$OC_PORT_GOOD"'))
+s.listen(8)
+time.sleep(600)' >"$IX_DIR/silent.log" 2>&1 &
+OC_PIDS="$OC_PIDS $!"
+sleep 1
+au_server pubkey server
+au_profile "$IX_DIR/client.conf" cert revocation=strict
+au_expect_failure "server certificate invalid"
+pv_log_has "StrictRevocationCheck" || ix_fail "pvpnd does not say why (StrictRevocationCheck)"
+pv_log_has "no answer from $IX_SERVER_ADDR within 3000 ms" || ix_fail "pvpnd does not say the responder timed out"
+oc_responders_stop
+
 ix_log "--- responder down, strict: fails closed"
 au_server pubkey server
 au_profile "$IX_DIR/client.conf" cert revocation=strict
