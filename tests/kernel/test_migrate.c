@@ -59,6 +59,12 @@ static struct xfrm_addr A(const char *s)
 	return a;
 }
 
+static bool xa_is(const struct xfrm_addr *a, const char *s)
+{
+	char b[64];
+	return !strcmp(xfrm_addr_str(a, b, sizeof(b)), s);
+}
+
 static void side_teardown(struct side *s)
 {
 	if (s->ike >= 0)
@@ -410,6 +416,64 @@ static void move_refused(void **state)
 		fail_msg("a refused move changed something:\n%s", out);
 }
 
+/* The network watcher and the route lookup pvpnd's path check uses: an
+ * address move is seen as a change, and the route source follows it; no
+ * route is -ENETUNREACH. */
+static void rtmon_and_route_lookup(void **state)
+{
+	struct net *n = *state;
+	struct xfrm_rtmon *m = NULL;
+	struct xfrm_route_info ri;
+	struct pvpn_err e;
+	char b[64];
+	int saved, rc;
+
+	build_net(n);
+	assert_int_equal(netns_enter(n->a.ns, &saved), 0);
+	rc = xfrm_rtmon_open(&m, &e);
+	assert_int_equal(netns_return(saved), 0);
+	if (rc < 0)
+		fail_msg("xfrm_rtmon_open: %s", e.msg);
+	assert_int_equal(xfrm_rtmon_read(m, &e), 0);     /* nothing yet */
+
+	/* The server's route leaves from .1 (the first address) now. */
+	assert_int_equal(xfrm_route_lookup(n->a.h, &n->b.outer, &ri, &e), 0);
+	char g[64];
+	printf("    route to 192.168.77.2: src %s gw %s ifindex %d\n",
+	       xfrm_addr_str(&ri.src, b, sizeof(b)), xfrm_addr_str(&ri.gw, g, sizeof(g)),
+	       ri.ifindex);
+	assert_int_equal(ri.ifindex, n->a.veth);
+	assert_true(xa_is(&ri.src, "192.168.77.1"));
+	assert_int_equal(ri.gw.family, 0);
+
+	/* (Deleting the primary takes the secondary .3 along: add it back.) */
+	if (netns_sh(out, sizeof(out), "ip -n %s addr del 192.168.77.1/24 dev pma && "
+		     "ip -n %s addr add 192.168.77.3/24 dev pma", n->a.ns, n->a.ns) != 0)
+		fail_msg("moving the address: %s", out);
+	int changes = 0;
+	for (int i = 0; i < 20 && changes == 0; i++) {
+		changes = xfrm_rtmon_read(m, &e);
+		if (changes == 0)
+			usleep(50000);
+	}
+	if (changes <= 0)
+		fail_msg("the watcher saw no change (%d): %s", changes, changes < 0 ? e.msg : "");
+	printf("    watcher: %d change messages\n", changes);
+	assert_int_equal(xfrm_route_lookup(n->a.h, &n->b.outer, &ri, &e), 0);
+	assert_true(xa_is(&ri.src, "192.168.77.3"));
+
+	/* A gateway is reported, and no route at all is an error. */
+	assert_int_equal(netns_sh(out, sizeof(out), "ip -n %s route add 198.18.0.0/16 via 192.168.77.2",
+				  n->a.ns), 0);
+	struct xfrm_addr far = A("198.18.1.1"), nowhere = A("203.0.113.77");
+	assert_int_equal(xfrm_route_lookup(n->a.h, &far, &ri, &e), 0);
+	assert_true(xa_is(&ri.gw, "192.168.77.2"));
+	rc = xfrm_route_lookup(n->a.h, &nowhere, &ri, &e);
+	printf("    no route: %s\n", e.msg);
+	assert_true(rc == -ENETUNREACH || rc == -EHOSTUNREACH);
+	xfrm_rtmon_close(m);
+}
+
 int main(void)
 {
 	static struct net n;
@@ -423,6 +487,7 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(move_keep_encap, NULL, teardown, st),
 		cmocka_unit_test_prestate_setup_teardown(move_with_grace_pair, NULL, teardown, st),
 		cmocka_unit_test_prestate_setup_teardown(move_refused, NULL, teardown, st),
+		cmocka_unit_test_prestate_setup_teardown(rtmon_and_route_lookup, NULL, teardown, st),
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (getenv("PVPN_TEST_FILTER"))
