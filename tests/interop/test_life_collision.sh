@@ -7,7 +7,8 @@
 # How the collision is forced: every packet on the link waits LIFE_NETEM
 # (default 2 s) each way (tc netem), and both ends plan the rekey for the
 # same moment after the install: strongSwan rekey_time 50 s with
-# rand_time 0, pvpnd a 60 s lifetime with RekeyMargin 10 s (it rekeys
+# rand_time 1 s (0 would mean "unset": charon then subtracts up to
+# life_time - rekey_time), pvpnd a 60 s lifetime with RekeyMargin 10 s (it rekeys
 # 46.7-50 s after its install, which comes one link delay after the
 # server's).  The two requests are then always in flight at the same time
 # (the difference of the start times is below the delay): see
@@ -46,19 +47,22 @@ one_pair() {
 phase() {
 	local name=$1 kind=$2
 	if [ "$kind" = child ]; then
-		LIFE_RAND=0s life_server_load 50s 80s
+		LIFE_RAND=1s life_server_load 50s 80s
 		life_profile "$IX_DIR/client.conf" "ChildLifetime = 60s" "RekeyMargin = 10s" \
 			"IKELifetime = 30m"
 	else
-		LIFE_IKE_REKEY=50s LIFE_IKE_RAND=0s LIFE_IKE_OVER=30s life_server_load 0 30m
+		LIFE_IKE_REKEY=50s LIFE_IKE_RAND=1s LIFE_IKE_OVER=30s life_server_load 0 30m
 		life_profile "$IX_DIR/client.conf" "IKELifetime = 60s" "RekeyMargin = 10s" \
 			"ChildLifetime = 30m"
 	fi
 	pv_start "$IX_DIR/client.conf"
 	pv_wait_up 120
 	ix_check "$name: ping before the rekeys" pv_ping
-	# One ping every 0.5 s; an answer may take two link delays and more.
-	ix_cli ping -i 0.5 -W 10 -w "$PHASE_SECS" "$IX_INNER_ADDR" >"$IX_DIR/life-ping.out" 2>&1 &
+	# One ping every 0.5 s; an answer may take two link delays and more,
+	# so ping gets a count and time to wait for the last answers (with
+	# only a deadline the pings still in flight would count as lost).
+	ix_cli ping -i 0.5 -c $((PHASE_SECS * 2)) -W 10 -w $((PHASE_SECS + 20)) "$IX_INNER_ADDR" \
+		>"$IX_DIR/life-ping.out" 2>&1 &
 	LIFE_PING_PID=$!
 	local end=$(($(date +%s) + PHASE_SECS))
 	while [ "$(date +%s)" -lt "$end" ]; do
