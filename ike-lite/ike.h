@@ -373,7 +373,8 @@ enum ike_action_type {
 struct ike_act_send {
 	const uint8_t *data;             /* exact UDP payload (marker included) */
 	size_t len;
-	struct ike_path path;            /* send from path.local's port to path.remote */
+	struct ike_path path;            /* send from path.local (its port, and its address:
+					  * a MOBIKE update leaves from the new one) to path.remote */
 	bool retransmit;                 /* a resend of earlier bytes (for the log) */
 	bool keepalive;                  /* a NAT keepalive (0xFF) */
 };
