@@ -272,6 +272,10 @@ int ctl_block_up(struct ctl_daemon *d, struct ctl_conn *c, struct pvpn_err *e)
 		nw->pol[n++] = nw->pol[i];
 	}
 	nw->n = n;
+	/* Keep only what is used (a few hundred bytes, not the 60 kB room). */
+	struct ctl_blocks *fit = realloc(nw, sizeof(*nw) + (n ? n : 1) * sizeof(nw->pol[0]));
+	if (fit)
+		nw = fit;
 	c->blocks = nw;
 	nw = NULL;
 	bool first = !old;
