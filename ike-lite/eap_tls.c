@@ -259,10 +259,22 @@ static int tls_run(struct ike_eap *eap, struct pvpn_err *e)
 		if (se != SSL_ERROR_WANT_READ) {
 			char buf[120];
 			unsigned long ec = ERR_peek_last_error();
+			enum ike_error why = IKE_ERR_AUTHENTICATION_FAILED;
+			int reason = ec ? ERR_GET_REASON(ec) : 0;
 			ERR_error_string_n(ec, buf, sizeof(buf));
 			ERR_clear_error();
+			/* The server's alert about our certificate (RFC 5246
+			 * §7.2.2: bad_certificate .. certificate_unknown,
+			 * unknown_ca, access_denied) names the client certificate. */
+			if (reason > SSL_AD_REASON_OFFSET) {
+				int alert = reason - SSL_AD_REASON_OFFSET;
+				if ((alert >= SSL3_AD_BAD_CERTIFICATE && alert <= SSL3_AD_CERTIFICATE_UNKNOWN) ||
+				    alert == TLS1_AD_UNKNOWN_CA || alert == TLS1_AD_ACCESS_DENIED)
+					why = IKE_ERR_CLIENT_CERT_REJECTED;
+			}
 			/* The verify callback already named a certificate problem. */
-			set_fail(eap, IKE_ERR_AUTHENTICATION_FAILED, "the TLS handshake failed",
+			set_fail(eap, why, why == IKE_ERR_CLIENT_CERT_REJECTED ? "the server refused "
+				 "our certificate in the TLS handshake" : "the TLS handshake failed",
 				 ec ? buf : "no reason given");
 			return IKE_EAP_FAILED;
 		}

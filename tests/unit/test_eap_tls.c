@@ -535,7 +535,8 @@ static void server_refuses_our_cert(void **state)
 	start_peer(&eap, &ours, "vpn.example.test");
 	int rc = converse(&s, &eap);
 	assert_int_equal(rc, IKE_EAP_FAILED);
-	assert_non_null(strstr(eap.fail_msg, "handshake failed"));
+	assert_non_null(strstr(eap.fail_msg, "refused our certificate"));
+	assert_int_equal(eap.fail_why, IKE_ERR_CLIENT_CERT_REJECTED);
 	assert_int_equal(eap.msk.len, 0);
 	ike_eap_free(&eap);
 	srv_free(&s);
