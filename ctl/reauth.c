@@ -171,6 +171,11 @@ static int switch_full(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 	ra->sa = NULL;
 	ra->switched = true;
 	rc = ctl_conn_install_full(d, c, ch);
+	if (rc == 0) {
+		ra->done++;
+		RLOG(c, LOG_NOTICE, "re-authenticated (%u) in full: SPIs in %08x out %08x; "
+		     "deleting the old IKE SA", ra->done, ch->spi_in, ch->spi_out);
+	}
 	retire(d, c, old);
 	return rc;
 }

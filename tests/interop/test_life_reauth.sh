@@ -22,8 +22,9 @@ REAUTH_B=${LIFE_REAUTH_B_SECS:-60}
 # connect, the next one as long after that; then a margin.
 SECS=${LIFE_REAUTH_PHASE_SECS:-$((REAUTH * 2 + 10))}
 
-# LIFE_REAUTH_MODE=nat runs it behind the harness's NAT (by hand).
-ix_setup "${LIFE_REAUTH_MODE:-direct}"
+# PVPN_REAUTH_MODE=nat runs it behind the harness's NAT (by hand; PVPN_*
+# reaches the VM).
+ix_setup "${PVPN_REAUTH_MODE:-direct}"
 ix_server_start "reauth_time=${REAUTH}s"
 life_profile "$IX_DIR/client.conf"
 pv_start "$IX_DIR/client.conf"
