@@ -106,6 +106,18 @@ life_ping_kill() {
 
 life_count() { grep -cE "$1" "$IX_DIR/pvpnd.log" || true; }
 
+# life_ping_gaps: after life_ping_stop, count from ping's own lines: LIFE_SENT
+# is the highest sequence number answered, LIFE_LOST the ones below it that
+# never were (pings still in flight when ping stopped are not losses; with a
+# long round trip there are several).
+life_ping_gaps() {
+	local seqs
+	seqs=$(grep -o 'icmp_seq=[0-9]*' "$IX_DIR/life-ping.out" | cut -d= -f2 | sort -nu)
+	[ -n "$seqs" ] || { cat "$IX_DIR/life-ping.out" >&2; ix_fail "no ping was answered"; }
+	LIFE_SENT=$(echo "$seqs" | tail -1)
+	LIFE_LOST=$((LIFE_SENT - $(echo "$seqs" | wc -l)))
+}
+
 # life_srv_count REGEX: how many lines of the server's charon log match.
 life_srv_count() { grep -cE "$1" "$IX_DIR/srv/charon.log" || true; }
 

@@ -58,11 +58,9 @@ phase() {
 	pv_start "$IX_DIR/client.conf"
 	pv_wait_up 120
 	ix_check "$name: ping before the rekeys" pv_ping
-	# One ping every 0.5 s; an answer may take two link delays and more,
-	# so ping gets a count and time to wait for the last answers (with
-	# only a deadline the pings still in flight would count as lost).
-	ix_cli ping -i 0.5 -c $((PHASE_SECS * 2)) -W 10 -w $((PHASE_SECS + 20)) "$IX_INNER_ADDR" \
-		>"$IX_DIR/life-ping.out" 2>&1 &
+	# One ping every 0.5 s; an answer takes two link delays and more, so
+	# the losses are the gaps below the last answer (life_ping_gaps).
+	ix_cli ping -i 0.5 -W 10 -w "$PHASE_SECS" "$IX_INNER_ADDR" >"$IX_DIR/life-ping.out" 2>&1 &
 	LIFE_PING_PID=$!
 	local end=$(($(date +%s) + PHASE_SECS))
 	while [ "$(date +%s)" -lt "$end" ]; do
@@ -70,6 +68,7 @@ phase() {
 		pv__gone && { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: pvpnd exited"; }
 	done
 	life_ping_stop
+	life_ping_gaps
 	local coll rekeys srv_coll
 	if [ "$kind" = child ]; then
 		coll=$(life_count 'Child SA rekey collision')
