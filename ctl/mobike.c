@@ -199,6 +199,10 @@ int ctl_mobike_migrate(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 			m->new_encap ? m->new_encap_remote_port : 0, rfrom,
 			m->old_encap ? m->old_encap_remote_port : 0, moved);
 out:
+	/* A failed move ends the IKE SA (conn.c); connect again from the new
+	 * path at once rather than not at all (ctl_life_on_finished). */
+	if (rc < 0)
+		c->path_changed = true;
 	{
 		int src = ctl_state_save(c->name, &c->inst);
 		if (src < 0)
