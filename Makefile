@@ -21,7 +21,7 @@ else
 Q := @
 endif
 
-PKGS := libmnl libsodium libcrypto
+PKGS := libmnl libsodium libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
