@@ -384,10 +384,14 @@ static void request_has_certid_and_nonce(void **state)
 
 /* ------------------------------------------ the chain, through a callback */
 
+/* The leaf the fake responder answers about when not leaf. */
+static X509 *leaf_override;
+
 /* What the fake responder answers for leaf and inter. */
 static struct {
 	int leaf_status, inter_status;   /* V_OCSP_CERTSTATUS_*, or -1: fail the fetch */
 	bool echo_nonce, bad_nonce;
+	const char *fail_url;            /* this URL's fetch fails */
 	int calls;
 	char urls[4][128];
 } fr;
@@ -402,12 +406,13 @@ static int fake_fetch(void *ctx, const char *url, const uint8_t *req, size_t req
 	const uint8_t *p = req;
 	OCSP_REQUEST *rq = d2i_OCSP_REQUEST(NULL, &p, (long)req_len);
 	assert_non_null(rq);
-	OCSP_CERTID *leaf_id = OCSP_cert_to_id(NULL, leaf, inter);
+	X509 *the_leaf = leaf_override ? leaf_override : leaf;
+	OCSP_CERTID *leaf_id = OCSP_cert_to_id(NULL, the_leaf, inter);
 	bool about_leaf = OCSP_id_cmp(OCSP_onereq_get0_id(OCSP_request_onereq_get0(rq, 0)),
 				      leaf_id) == 0;
 	OCSP_CERTID_free(leaf_id);
 	int st = about_leaf ? fr.leaf_status : fr.inter_status;
-	if (st < 0) {
+	if (st < 0 || (fr.fail_url && !strcmp(url, fr.fail_url))) {
 		OCSP_REQUEST_free(rq);
 		return err_set(err, -ETIMEDOUT, "no answer within 3000 ms");
 	}
@@ -432,7 +437,7 @@ static int fake_fetch(void *ctx, const char *url, const uint8_t *req, size_t req
 	OCSP_REQUEST_free(rq);
 
 	struct rspec s = {
-		.about = about_leaf ? leaf : inter, .issuer = about_leaf ? inter : root,
+		.about = about_leaf ? the_leaf : inter, .issuer = about_leaf ? inter : root,
 		.signer = about_leaf ? inter : root, .key = about_leaf ? k_inter : k_root,
 		.status = st, .this_off = -60, .next_off = DAY,
 		.nonce = fr.echo_nonce ? echoed : NULL, .nonce_len = elen,
@@ -580,6 +585,66 @@ static void chain_unverified_is_never_fetched(void **state)
 	assert_int_equal(fr.calls, 0);
 	X509_free(wrong);
 	certs.rev_check = false;
+}
+
+static void chain_urls(void **state)
+{
+	(void)state;
+	enum ike_error why;
+	struct pvpn_err e;
+	/* Two responders: the first does not answer, the second does. */
+	X509 *two = mkcert(k_leaf, "vpn.example.test", inter, k_inter, 'l',
+			   "http://first.test/,OCSP;URI:http://second.test/");
+	reset_fr(V_OCSP_CERTSTATUS_GOOD, V_OCSP_CERTSTATUS_GOOD, true);
+	fr.fail_url = "http://first.test/";
+	leaf_override = two;
+	assert_int_equal(verify_chain(two, inter, &why, &e), 0);
+	assert_int_equal(fr.calls, 3);
+	assert_string_equal(fr.urls[0], "http://first.test/");
+	assert_string_equal(fr.urls[1], "http://second.test/");
+	X509_free(two);
+	/* Only http:// responders are asked: https and ldap are skipped. */
+	X509 *tls = mkcert(k_leaf, "vpn.example.test", inter, k_inter, 'l',
+			   "https://ocsp.test/,OCSP;URI:ldap://ocsp.test/");
+	leaf_override = tls;
+	reset_fr(V_OCSP_CERTSTATUS_GOOD, V_OCSP_CERTSTATUS_GOOD, true);
+	assert_int_equal(verify_chain(tls, inter, &why, &e), -EACCES);
+	assert_non_null(strstr(e.msg, "http://"));
+	assert_int_equal(fr.calls, 0);   /* strict stops at the leaf */
+	reset_fr(V_OCSP_CERTSTATUS_GOOD, V_OCSP_CERTSTATUS_GOOD, false);
+	assert_int_equal(verify_chain(tls, inter, &why, &e), 0);
+	assert_int_equal(fr.calls, 1);   /* the intermediate only */
+	assert_string_equal(fr.urls[0], INTER_URL);
+	X509_free(tls);
+	leaf_override = NULL;
+	certs.rev_check = false;
+}
+
+static void load_copies_ocsp_settings(void **state)
+{
+	(void)state;
+	struct ike_config cfg;
+	struct ike_certs c;
+	struct pvpn_err e;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	assert_int_equal(PEM_write_bio_X509(b, root), 1);
+	long l = BIO_get_mem_data(b, &p);
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(secret_set(&cfg.ca, p, (size_t)l), 0);
+	BIO_free(b);
+	cfg.revocation_check = true;
+	cfg.revocation_strict = true;
+	cfg.ocsp_fetch = fake_fetch;
+	cfg.ocsp_ctx = &fr;
+	cfg.log_name = "office";
+	assert_int_equal(ike_certs_load(&c, &cfg, &e), 0);
+	assert_true(c.rev_check && c.rev_strict);
+	assert_ptr_equal(c.ocsp_fetch, fake_fetch);
+	assert_ptr_equal(c.ocsp_ctx, &fr);
+	assert_string_equal(c.log_name, "office");
+	ike_certs_free(&c);
+	secret_free(&cfg.ca);
 }
 
 static void chain_crl_answers_first(void **state)
@@ -818,6 +883,8 @@ int main(void)
 		cmocka_unit_test(chain_no_answer),
 		cmocka_unit_test(chain_unverified_is_never_fetched),
 		cmocka_unit_test(chain_crl_answers_first),
+		cmocka_unit_test(chain_urls),
+		cmocka_unit_test(load_copies_ocsp_settings),
 		cmocka_unit_test(url_parser),
 		cmocka_unit_test(reply_parser),
 		cmocka_unit_test(http_fetch),
