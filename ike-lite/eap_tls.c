@@ -241,6 +241,12 @@ static int tls_start(struct ike_eap_tls *t, struct pvpn_err *e)
 	t->started = true;
 	return 0;
 fail:
+	/* Back to "not started": nothing half-made stays behind. */
+	SSL_free(t->ssl);
+	SSL_CTX_free(t->ctx);
+	t->ssl = NULL;
+	t->ctx = NULL;
+	t->rbio = t->wbio = NULL;
 	ERR_clear_error();
 	return err_set(e, -ENOMEM, "EAP-TLS: the TLS client cannot be set up with our "
 		       "certificate and key");
