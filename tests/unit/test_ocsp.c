@@ -761,6 +761,40 @@ static void reply_parser(void **state)
 	assert_true(reply("", &body, &blen) < 0);
 }
 
+int ctl_translate_auth(const struct prof_profile *p, struct ike_config *cfg, struct pvpn_err *e);
+
+/* EnableRevocationCheck hands the engine the HTTP fetcher; without it the
+ * engine gets none. */
+static void translate_wires_fetcher(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/pvpn-test-ocsp-ca-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	BIO *b = BIO_new_fd(fd, BIO_CLOSE);
+	assert_int_equal(PEM_write_bio_X509(b, root), 1);
+	BIO_free(b);
+	static struct prof_profile p;
+	struct ike_config cfg;
+	struct pvpn_err e;
+	for (int on = 0; on < 2; on++) {
+		memset(&p, 0, sizeof(p));
+		snprintf(p.server_ca_file, sizeof(p.server_ca_file), "%s", path);
+		p.enable_revocation_check = on;
+		memset(&cfg, 0, sizeof(cfg));
+		assert_int_equal(ctl_translate_auth(&p, &cfg, &e), 0);
+		assert_true(cfg.ca.len > 0);
+		assert_int_equal(cfg.revocation_check, on);
+		if (on)
+			assert_ptr_equal(cfg.ocsp_fetch, ctl_ocsp_fetch);
+		else
+			assert_null(cfg.ocsp_fetch);
+		secret_free(&cfg.ca);
+		secret_free(&cfg.crl);
+	}
+	unlink(path);
+}
+
 /* A loopback server in a child: answers one connection with canned, or
  * says nothing when canned is NULL.  Returns the port. */
 static uint16_t serve(const char *canned, pid_t *pid)
@@ -888,6 +922,7 @@ int main(void)
 		cmocka_unit_test(url_parser),
 		cmocka_unit_test(reply_parser),
 		cmocka_unit_test(http_fetch),
+		cmocka_unit_test(translate_wires_fetcher),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
