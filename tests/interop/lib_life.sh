@@ -121,6 +121,12 @@ life_ping_gaps() {
 # life_srv_count REGEX: how many lines of the server's charon log match.
 life_srv_count() { grep -cE "$1" "$IX_DIR/srv/charon.log" || true; }
 
+# life_netem_off: the link at full speed again.
+life_netem_off() {
+	ix_cli tc qdisc del dev ix-cli root 2>/dev/null || true
+	ip netns exec "$IX_SRV" tc qdisc del dev ix-srv root 2>/dev/null || true
+}
+
 # life_netem DELAY: delay every packet on the link by DELAY each way (tc
 # netem on both ends of the veth pair; sch_netem loads on demand).
 life_netem() {

@@ -86,11 +86,16 @@ phase() {
 	[ "$LIFE_LOST" -le "$rekeys" ] || ix_fail "$name: $LIFE_LOST pings lost over $rekeys rekeys"
 	! pv_log_has 'IKE SA (ended|failed)|disconnected' || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: the tunnel went down"; }
 	ix_check "$name: ping after the collisions" pv_ping
+	# The DELETE at SIGTERM waits for any request outstanding, and pvpnd
+	# gives the DELETE 3 s: at full speed for the goodbye.
+	life_netem_off
+	sleep 3
 	pv_stop 30
 	[ "$PV_RC" = 0 ] || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: pvpnd exit status $PV_RC"; }
 	pv_assert_clean
 	cp "$IX_DIR/pvpnd.log" "$IX_DIR/pvpnd-$name.log"
 	ix_check "$name: server has no SA after the DELETE" ix_server_wait_sa 0 20
+	life_netem "$DELAY"
 }
 
 ix_setup
