@@ -102,7 +102,7 @@ ix_setup
 ix_server_start retransmit_timeout=10
 life_netem "$DELAY"
 ix_log "link delay $DELAY each way"
-for p in ${LIFE_PHASES:-child ike}; do
+for p in ${PVPN_LIFE_PHASES:-${LIFE_PHASES:-child ike}}; do
 	phase "$p-collision" "$p"
 done
 ix_log "summary:$SUMMARY"

@@ -88,7 +88,7 @@ phase() {
 
 ix_setup
 ix_server_start
-want() { case " ${LIFE_PHASES:-A B C D E F} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${PVPN_LIFE_PHASES:-${LIFE_PHASES:-A B C D E F}} " in *" $1 "*) return 0 ;; esac; return 1; }
 want A && phase A-server-pfs server 15s aes256gcm16-x25519 aes256gcm16-x25519 "ChildLifetime = 30m"
 want B && phase B-client-nopfs us 0 aes256gcm16 aes256gcm16 "ChildLifetime = 1m" "RekeyMargin = 40s"
 want C && phase C-client-pfs us 0 aes256gcm16-x25519 aes256gcm16-x25519 "ChildLifetime = 1m" "RekeyMargin = 40s"
