@@ -333,6 +333,9 @@ int ctl_state_save_blocks(const char *name, const struct xfrm_policy *pols, size
 void ctl_state_forget_blocks(const char *name);
 /* Remove the block policies a crashed pvpnd recorded under name; the count. */
 int ctl_state_cleanup_blocks(struct xfrm_handle *h, const char *name);
+/* Forget every block file of this network namespace (after the start-up
+ * flush took their policies). */
+void ctl_state_forget_all_blocks(void);
 /* One line of that file ("block out drop 10000 0.0.0.0/0 0.0.0.0/0 0 0"); 0 or -EINVAL. */
 int ctl_state_parse_block(const char *line, struct xfrm_policy *p);
 
