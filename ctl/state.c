@@ -20,6 +20,7 @@
  * cleanup of the .state file must not remove them then. */
 #include "ctl/ctl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -270,4 +271,26 @@ int ctl_state_cleanup_blocks(struct xfrm_handle *h, const char *name)
 	if (n)
 		log_msg(LOG_NOTICE, name, "removed %u block policies a previous pvpnd left behind", n);
 	return (int)n;
+}
+
+void ctl_state_forget_all_blocks(void)
+{
+	char prefix[64];
+	struct stat st;
+	unsigned long ino = 0;
+	if (stat("/proc/self/ns/net", &st) == 0)
+		ino = (unsigned long)st.st_ino;
+	snprintf(prefix, sizeof(prefix), "net-%lu-", ino);
+	DIR *dir = opendir(state_dir);
+	if (!dir)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		size_t n = strlen(de->d_name);
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || n < 7 ||
+		    strcmp(de->d_name + n - 7, ".blocks"))
+			continue;
+		unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	closedir(dir);
 }
