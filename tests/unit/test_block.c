@@ -476,6 +476,48 @@ static void state_round_trip(void **state)
 	prof_free(&P);
 }
 
+static void state_forget_all(void **state)
+{
+	char dir[64], p1[256], p2[256], p3[256], other[256];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "/tmp/pvpn-test-block-all.%d", (int)getpid());
+	ctl_state_set_dir(dir);
+	load("[Routing]\nIncludeAllNetworks = yes\n");
+	struct prof_env env = server_env("192.0.2.2");
+	plan(&env);
+	assert_int_equal(ctl_state_save_blocks("one", POL, NPOL), 0);
+	assert_int_equal(ctl_state_save_blocks("two", POL, NPOL), 0);
+	/* The addresses/routes file of a connection is not a block file. */
+	struct ctl_installed in;
+	memset(&in, 0, sizeof(in));
+	in.n_addrs = 1;
+	in.addrs[0].ifindex = 1;
+	in.addrs[0].addr = xaddr("10.10.10.1");
+	in.addrs[0].prefix_len = 32;
+	assert_int_equal(ctl_state_save("one", &in), 0);
+	/* Another namespace's block file stays too. */
+	snprintf(other, sizeof(other), "%s/net-1-one.blocks", dir);
+	FILE *f = fopen(other, "w");
+	assert_non_null(f);
+	fclose(f);
+	unsigned long ino = stat("/proc/self/ns/net", &st) == 0 ? (unsigned long)st.st_ino : 0;
+	snprintf(p1, sizeof(p1), "%s/net-%lu-one.blocks", dir, ino);
+	snprintf(p2, sizeof(p2), "%s/net-%lu-two.blocks", dir, ino);
+	snprintf(p3, sizeof(p3), "%s/net-%lu-one.state", dir, ino);
+	assert_int_equal(stat(p1, &st), 0);
+	assert_int_equal(stat(p2, &st), 0);
+	ctl_state_forget_all_blocks();
+	assert_int_not_equal(stat(p1, &st), 0);
+	assert_int_not_equal(stat(p2, &st), 0);
+	assert_int_equal(stat(p3, &st), 0);
+	assert_int_equal(stat(other, &st), 0);
+	unlink(p3);
+	unlink(other);
+	rmdir(dir);
+	ctl_state_set_dir(NULL);
+	prof_free(&P);
+}
+
 static void state_bad_lines(void **state)
 {
 	struct xfrm_policy p;
@@ -631,6 +673,7 @@ int main(void)
 		cmocka_unit_test(local_networks),
 		cmocka_unit_test(env_from_conn),
 		cmocka_unit_test(state_round_trip),
+		cmocka_unit_test(state_forget_all),
 		cmocka_unit_test(state_bad_lines),
 		cmocka_unit_test(route_lookup_v4),
 		cmocka_unit_test(route_lookup_v6),
