@@ -336,6 +336,10 @@ int ctl_state_cleanup_blocks(struct xfrm_handle *h, const char *name);
 /* Forget every block file of this network namespace (after the start-up
  * flush took their policies). */
 void ctl_state_forget_all_blocks(void);
+/* At start-up: remove what every state file of this network namespace
+ * recorded (a crashed pvpnd's virtual IPs and routes, whatever the
+ * connection's name) and forget the block files; the count removed. */
+int ctl_state_cleanup_all(struct xfrm_handle *h);
 /* One line of that file ("block out drop 10000 0.0.0.0/0 0.0.0.0/0 0 0"); 0 or -EINVAL. */
 int ctl_state_parse_block(const char *line, struct xfrm_policy *p);
 
