@@ -294,3 +294,38 @@ void ctl_state_forget_all_blocks(void)
 	}
 	closedir(dir);
 }
+
+int ctl_state_cleanup_all(struct xfrm_handle *h)
+{
+	char prefix[64];
+	struct stat st;
+	unsigned long ino = 0;
+	int total = 0;
+	if (stat("/proc/self/ns/net", &st) == 0)
+		ino = (unsigned long)st.st_ino;
+	snprintf(prefix, sizeof(prefix), "net-%lu-", ino);
+	DIR *dir = opendir(state_dir);
+	if (dir) {
+		/* Names first: cleaning up unlinks files while we read. */
+		char names[CTL_MAX_CONNS * 2][PROF_NAME_MAX];
+		size_t n = 0, pl = strlen(prefix);
+		struct dirent *de;
+		while ((de = readdir(dir)) && n < sizeof(names) / sizeof(names[0])) {
+			size_t len = strlen(de->d_name);
+			if (strncmp(de->d_name, prefix, pl) || len < pl + 7 ||
+			    strcmp(de->d_name + len - 6, ".state") || len - pl - 6 >= PROF_NAME_MAX)
+				continue;
+			memcpy(names[n], de->d_name + pl, len - pl - 6);
+			names[n][len - pl - 6] = '\0';
+			n++;
+		}
+		closedir(dir);
+		for (size_t i = 0; i < n; i++) {
+			int r = ctl_state_cleanup(h, names[i]);
+			if (r > 0)
+				total += r;
+		}
+	}
+	ctl_state_forget_all_blocks();
+	return total;
+}
