@@ -855,7 +855,7 @@ int ctl_daemon_init(struct ctl_daemon *d, const char *keylog_path, struct pvpn_e
 	if (n_sa || n_pol)
 		log_notice("removed %u SAs and %u policies a previous pvpnd left behind", n_sa,
 			   n_pol);
-	ctl_state_forget_all_blocks();   /* their policies went with the flush */
+	ctl_state_cleanup_all(d->xh);   /* VIPs, routes; block files (their policies went above) */
 	/* IKE sockets: 500 and 4500 (ESP-in-UDP), IPv4 and IPv6, bypassing
 	 * every IPsec policy.  IPv6 may be absent; IPv4 may not. */
 	static const struct { int fam; uint16_t port; bool encap; } socks[CTL_NSOCK] = {
