@@ -85,11 +85,11 @@ phase() {
 	one_pair 40 || ix_fail "$name: not exactly one SA pair / one IKE SA with one Child SA after the collisions"
 	[ "$LIFE_LOST" -le "$rekeys" ] || ix_fail "$name: $LIFE_LOST pings lost over $rekeys rekeys"
 	! pv_log_has 'IKE SA (ended|failed)|disconnected' || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: the tunnel went down"; }
-	ix_check "$name: ping after the collisions" pv_ping
-	# The DELETE at SIGTERM waits for any request outstanding, and pvpnd
-	# gives the DELETE 3 s: at full speed for the goodbye.
+	# At full speed again: pv_ping waits 3 s for an answer, and the DELETE
+	# at SIGTERM waits for any request outstanding while pvpnd gives it 3 s.
 	life_netem_off
 	sleep 3
+	ix_check "$name: ping after the collisions" pv_ping
 	pv_stop 30
 	[ "$PV_RC" = 0 ] || { cat "$IX_DIR/pvpnd.log" >&2; ix_fail "$name: pvpnd exit status $PV_RC"; }
 	pv_assert_clean
