@@ -108,6 +108,7 @@ n=$(blk_count)
 [ "$n" -ge 4 ] || { blk_policies >&2; ix_fail "while reasserting only $n drop policies are in the kernel"; }
 blk_policies | grep -q tmpl && { blk_policies >&2; ix_fail "tunnel policies still there while reasserting"; }
 ix_log "ok: $n drop policies in the kernel while reasserting"
+N_REASSERT=$n
 ix_cli ip xfrm policy | grep -v 'socket ' >"$IX_DIR/policies-reasserting.txt"
 
 # A ping fails locally: the block policy refuses it (EPERM), nothing is sent.
@@ -230,5 +231,5 @@ left=$(ix_cli ip route show table all | grep -E '10\.98\.0\.' || true)
 [ -z "$left" ] || ix_fail "bypass route left behind after the crash and restart: $left"
 ix_log "ok: a restart after the crash removed the block policies and their file"
 cp "$IX_DIR/policies-reasserting.txt" "$BUILD/interop-logs/$IX_TEST.ok/" 2>/dev/null
-echo "IncludeAllNetworks: $n drop policies while reasserting, $ike IKE packets and no leak on the server link; reconnected $((T1 - T0)) s after the restart" >"$BUILD/interop-logs/$IX_TEST.ok/summary"
+echo "IncludeAllNetworks: $N_REASSERT drop policies while reasserting, $ike IKE packets and no leak on the server link; reconnected $((T1 - T0)) s after the restart" >"$BUILD/interop-logs/$IX_TEST.ok/summary"
 ix_log PASS
