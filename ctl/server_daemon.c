@@ -136,6 +136,13 @@ static void op_load(struct dmode *dm, struct ctl_client *cl, const struct ctl_re
 			    NULL);
 }
 
+/* Something to stop: an IKE SA, a reconnect waiting for its backoff, or
+ * IncludeAllNetworks' block policies still holding traffic back. */
+static bool conn_stoppable(const struct ctl_conn *c)
+{
+	return c->sa || c->reasserting || ctl_block_active(c);
+}
+
 static void op_remove(struct dmode *dm, struct ctl_client *cl, const struct ctl_request *rq)
 {
 	struct pvpn_err e = { 0 };
@@ -146,7 +153,7 @@ static void op_remove(struct dmode *dm, struct ctl_client *cl, const struct ctl_
 	}
 	/* Like removing a configuration on Apple's side: its tunnel goes too. */
 	struct ctl_conn *c = ctl_conn_find(dm->d, rq->name);
-	if (c && c->sa)
+	if (c && conn_stoppable(c))
 		ctl_conn_stop(dm->d, c);
 	log_msg(LOG_NOTICE, rq->name, "profile removed (uid %u)", ctl_client_uid(cl));
 	reply_ok(dm, cl, rq, "removed", NULL);
@@ -225,7 +232,7 @@ static void op_connect(struct dmode *dm, struct ctl_client *cl, const struct ctl
 static void op_disconnect(struct dmode *dm, struct ctl_client *cl, const struct ctl_request *rq)
 {
 	struct ctl_conn *c = ctl_conn_find(dm->d, rq->name);
-	if (!c || !c->sa) {
+	if (!c || !conn_stoppable(c)) {
 		reply_ok(dm, cl, rq, "not connected", c);
 		return;
 	}
