@@ -2,7 +2,7 @@
 # Revocation: the CA has revoked the server's certificate and the CRL sits
 # in ServerCertificateAuthorityFile next to the CA.  With
 # EnableRevocationCheck pvpnd exits 1 with "server certificate invalid"
-# (revoked); nothing installed.  (pvpn fetches no CRL or OCSP URI.)
+# (revoked); nothing installed.  (OCSP has its own test, test_auth_ocsp.sh.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/certs/lib-auth.sh"
