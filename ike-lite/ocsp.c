@@ -34,6 +34,10 @@
 #define OCSP_SKEW_S        300          /* clock skew allowed either way */
 #define OCSP_NO_NEXT_MAX_S (24 * 3600)  /* age of an answer without nextUpdate */
 #define OCSP_MAX_URLS      2            /* responders tried per certificate */
+/* Responders that may fail to answer in one chain check: each fetch can
+ * hold the daemon for its timeout, so a dead responder network costs at
+ * most this many timeouts, not one per certificate and URL. */
+#define OCSP_MAX_UNANSWERED 2
 #define OCSP_URL_MAX       255
 
 /* A certificate's CN for messages: printable ASCII only, "?" otherwise. */
@@ -263,7 +267,8 @@ static size_t ocsp_urls(X509 *x, char urls[][OCSP_URL_MAX + 1], size_t max)
 
 /* Ask the responders of x (issued by issuer).  IKE_OCSP_GOOD/REVOKED, or
  * IKE_OCSP_UNKNOWN with why in e. */
-static int ask(const struct ike_certs *c, X509 *x, X509 *issuer, time_t now, struct pvpn_err *e)
+static int ask(const struct ike_certs *c, X509 *x, X509 *issuer, time_t now,
+	       unsigned *unanswered, struct pvpn_err *e)
 {
 	char urls[OCSP_MAX_URLS][OCSP_URL_MAX + 1];
 	size_t n = ocsp_urls(x, urls, OCSP_MAX_URLS);
@@ -279,6 +284,11 @@ static int ask(const struct ike_certs *c, X509 *x, X509 *issuer, time_t now, str
 		struct pvpn_err fe;
 		int rc;
 
+		if (*unanswered >= OCSP_MAX_UNANSWERED) {
+			err_set(e, 0, "not asked: %u OCSP responders already left this check "
+				"unanswered", *unanswered);
+			break;
+		}
 		(c->rnd ? c->rnd : ike_rand_default)(nonce, sizeof(nonce));
 		if (ike_ocsp_request(x, issuer, nonce, sizeof(nonce), &req, &req_len, e) < 0)
 			return IKE_OCSP_UNKNOWN;
@@ -287,6 +297,7 @@ static int ask(const struct ike_certs *c, X509 *x, X509 *issuer, time_t now, str
 		OPENSSL_free(req);
 		if (rc < 0) {
 			free(resp);
+			(*unanswered)++;
 			err_set(e, 0, "OCSP responder %.80s: %.120s", urls[i],
 				fe.msg[0] ? fe.msg : "no answer");
 			continue;
@@ -308,6 +319,7 @@ int ike_ocsp_check_chain(const struct ike_certs *c, STACK_OF(X509) *chain, uint3
 			 time_t now, struct pvpn_err *e)
 {
 	int n = chain ? sk_X509_num(chain) : 0;
+	unsigned unanswered = 0;
 
 	/* Leaf first, then the intermediates; the last certificate is our
 	 * anchor, which is trusted by configuration, not checked (RFC 5280
@@ -323,7 +335,7 @@ int ike_ocsp_check_chain(const struct ike_certs *c, STACK_OF(X509) *chain, uint3
 		cert_name(x, name, sizeof(name));
 		err_clear(&why);
 		if (c->ocsp_fetch)
-			rc = ask(c, x, issuer, now, &why);
+			rc = ask(c, x, issuer, now, &unanswered, &why);
 		else {
 			err_set(&why, 0, "it has no CRL here and OCSP is not available");
 			rc = IKE_OCSP_UNKNOWN;

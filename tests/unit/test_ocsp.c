@@ -602,6 +602,15 @@ static void chain_urls(void **state)
 	assert_int_equal(fr.calls, 3);
 	assert_string_equal(fr.urls[0], "http://first.test/");
 	assert_string_equal(fr.urls[1], "http://second.test/");
+	/* Neither answers: two unanswered fetches are the budget of one check,
+	 * so the intermediate's responder is not asked (each costs a timeout
+	 * in the daemon); lenient goes on, strict fails at the leaf. */
+	reset_fr(-1, V_OCSP_CERTSTATUS_GOOD, false);
+	assert_int_equal(verify_chain(two, inter, &why, &e), 0);
+	assert_int_equal(fr.calls, 2);
+	reset_fr(-1, V_OCSP_CERTSTATUS_GOOD, true);
+	assert_int_equal(verify_chain(two, inter, &why, &e), -EACCES);
+	assert_int_equal(fr.calls, 2);
 	X509_free(two);
 	/* Only http:// responders are asked: https and ldap are skipped. */
 	X509 *tls = mkcert(k_leaf, "vpn.example.test", inter, k_inter, 'l',
