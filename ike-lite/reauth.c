@@ -87,5 +87,12 @@ bool ike_owns_datagram(const struct ike_sa *sa, const uint8_t *dgram, size_t len
 	}
 	/* RFC 7296 §3.1: the initiator's SPI opens the header; ours is
 	 * never zero once IKE_SA_INIT went out. */
-	return len >= 28 && sa->state != ST_IDLE && memcmp(dgram, sa->spi_i, 8) == 0;
+	if (len < 28 || sa->state == ST_IDLE)
+		return false;
+	if (memcmp(dgram, sa->spi_i, 8) == 0)
+		return true;
+	/* An IKE SA a rekey just replaced is still this SA's (its DELETE and
+	 * retransmissions are answered for a while, §2.18). */
+	struct ike_header h;
+	return eng_peek_header(dgram, len, &h) == 0 && eng_old_ike_match(sa, &h);
 }

@@ -153,6 +153,12 @@ static void peer_ike_rekey_accepted(void **state)
 
 	/* It deletes the old IKE SA: answered there, nothing of ours ends. */
 	assert_int_equal(frr_request_delete_old_ike(&t.fr, &t.rk, &req, &rl), 0);
+	/* The daemon routes by SPI (ike_owns_datagram): the replaced IKE SA's
+	 * messages still belong to this SA, a stranger's do not. */
+	assert_true(ike_owns_datagram(t.sa, req, rl, NULL));
+	req[0] ^= 0x80;
+	assert_false(ike_owns_datagram(t.sa, req, rl, NULL));
+	req[0] ^= 0x80;
 	assert_int_equal(give(&t, req, rl), 0);
 	assert_int_equal(flags_of(last(&t)), IKE_FLAG_I | IKE_FLAG_R);
 	assert_memory_equal(last(&t)->data, old_i, 8);
