@@ -9,6 +9,7 @@
 # re-authentication; after SIGTERM nothing is left.  Then (B) the server
 # refuses the first attempt: it fails and cleans up after itself, the old
 # IKE SA keeps the tunnel, the retry completes.
+# interop: timeout 420
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/lib_life.sh"
