@@ -21,17 +21,6 @@
 
 #define CLOG_MOVE(c, ...) log_msg(LOG_WARNING, (c)->name, __VA_ARGS__)
 
-static bool xa_eq(const struct xfrm_addr *a, const struct xfrm_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == AF_INET)
-		return a->v4.s_addr == b->v4.s_addr;
-	if (a->family == AF_INET6)
-		return !memcmp(&a->v6, &b->v6, sizeof(a->v6));
-	return false;
-}
-
 /* Replace the address of ss (keeping its port) with a's. */
 static void set_addr(struct sockaddr_storage *ss, const struct sockaddr_storage *a)
 {
@@ -60,7 +49,7 @@ static int ifindex_of(const struct xfrm_addr *a)
 		if (!i->ifa_addr || i->ifa_addr->sa_family != a->family)
 			continue;
 		ctl_sockaddr_to_xfrm((const struct sockaddr_storage *)(const void *)i->ifa_addr, &x);
-		if (xa_eq(&x, a))
+		if (xfrm_addr_equal(&x, a))
 			idx = (int)if_nametoindex(i->ifa_name);
 	}
 	freeifaddrs(ifs);
@@ -103,7 +92,7 @@ static void move_routes(struct ctl_daemon *d, struct ctl_conn *c, const struct x
 	}
 	for (size_t i = 0; i < in->n_routes; i++) {
 		struct xfrm_route r = in->routes[i];
-		bool bypass = xa_eq(&r.src, &mv->old_local);
+		bool bypass = xfrm_addr_equal(&r.src, &mv->old_local);
 		if (!bypass && !(new_if && r.ifindex == c->ifindex))
 			continue;
 		if (xfrm_route_del(d->xh, &r, &e) < 0 && e.code != -ESRCH && e.code != -ENOENT &&
@@ -113,7 +102,7 @@ static void move_routes(struct ctl_daemon *d, struct ctl_conn *c, const struct x
 			struct xfrm_route_info ri;
 			struct pvpn_err le = { 0 };
 			r.src = mv->new_local;
-			if (xa_eq(&r.dst, &mv->old_remote))
+			if (xfrm_addr_equal(&r.dst, &mv->old_remote))
 				r.dst = mv->new_remote;
 			/* The server's gateway on the new path, as the kernel
 			 * now routes it (our own bypass route is gone). */
@@ -190,10 +179,10 @@ int ctl_mobike_migrate(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 	/* The move is done: the watcher compares with c->local again. */
 	memset(&c->path_reported, 0, sizeof(c->path_reported));
 	c->path_lost = false;
-	if (!xa_eq(&mv.old_local, &mv.new_local))
+	if (!xfrm_addr_equal(&mv.old_local, &mv.new_local))
 		log_msg(LOG_NOTICE, c->name, "moved to %s from %s (%zu SAs, %zu policies%s)", to, from,
 			moved, pols, m->new_encap ? ", UDP-encapsulated" : "");
-	if (!xa_eq(&mv.old_remote, &mv.new_remote) ||
+	if (!xfrm_addr_equal(&mv.old_remote, &mv.new_remote) ||
 	    m->old_encap_remote_port != m->new_encap_remote_port || m->old_encap != m->new_encap)
 		log_msg(LOG_NOTICE, c->name, "server path moved to %s:%u from %s:%u (%zu SAs)", rto,
 			m->new_encap ? m->new_encap_remote_port : 0, rfrom,
@@ -238,7 +227,7 @@ void ctl_mobike_mapping(struct ctl_daemon *d, const struct xfrm_ev_mapping *ev)
 			continue;
 		for (size_t i = 0; i < c->inst.n_sas && !ours; i++)
 			ours = c->inst.sas[i].spi == ev->id.spi &&
-			       xa_eq(&c->inst.sas[i].dst, &ev->id.dst);
+			       xfrm_addr_equal(&c->inst.sas[i].dst, &ev->id.dst);
 		if (!ours)
 			continue;
 		int rc = ike_nat_mapping(c->sa, &ss, clock_mono_ms());

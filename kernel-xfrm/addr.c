@@ -32,6 +32,17 @@ const char *xfrm_addr_str(const struct xfrm_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+bool xfrm_addr_equal(const struct xfrm_addr *a, const struct xfrm_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->v4.s_addr == b->v4.s_addr;
+	if (a->family == AF_INET6)
+		return !memcmp(&a->v6, &b->v6, sizeof(a->v6));
+	return false;
+}
+
 void xa_to_kernel(const struct xfrm_addr *a, xfrm_address_t *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -33,17 +33,6 @@
 #define MIGRATE_SEQ_SLACK 1024u
 #define MIGRATE_BUF 8192
 
-static bool addr_eq(const struct xfrm_addr *a, const struct xfrm_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == AF_INET)
-		return a->v4.s_addr == b->v4.s_addr;
-	if (a->family == AF_INET6)
-		return !memcmp(&a->v6, &b->v6, sizeof(a->v6));
-	return false;
-}
-
 struct raw_reply {
 	uint8_t *buf;
 	size_t cap;
@@ -253,12 +242,12 @@ int xfrm_sa_move(struct xfrm_handle *h, struct xfrm_sa_id *id, const struct xfrm
 	xa_from_kernel(&p.id.daddr, p.family, &cur_dst);
 	secret_wipe(&p, sizeof(p));
 	/* Which way it runs decides which new address goes where. */
-	if (addr_eq(&cur_src, &m->old_local) && addr_eq(&cur_dst, &m->old_remote)) {
+	if (xfrm_addr_equal(&cur_src, &m->old_local) && xfrm_addr_equal(&cur_dst, &m->old_remote)) {
 		outbound = true;
 		new_src = m->new_local;
 		new_dst = m->new_remote;
 		enc = m->new_encap;
-	} else if (addr_eq(&cur_src, &m->old_remote) && addr_eq(&cur_dst, &m->old_local)) {
+	} else if (xfrm_addr_equal(&cur_src, &m->old_remote) && xfrm_addr_equal(&cur_dst, &m->old_local)) {
 		outbound = false;
 		new_src = m->new_remote;
 		new_dst = m->new_local;
@@ -284,7 +273,7 @@ int xfrm_sa_move(struct xfrm_handle *h, struct xfrm_sa_id *id, const struct xfrm
 	}
 	new_id = *id;
 	new_id.dst = new_dst;
-	same_key = addr_eq(&new_dst, &id->dst);
+	same_key = xfrm_addr_equal(&new_dst, &id->dst);
 	if (same_key) {
 		/* The kernel keys SAs by (dst, spi, proto): the old one must
 		 * go first. */
@@ -354,16 +343,16 @@ int xfrm_policy_move(struct xfrm_handle *h, struct xfrm_policy *p, const struct 
 
 	if (!p->has_tmpl || p->tmpl.mode != XFRM_SA_TUNNEL)
 		return 0;
-	if (addr_eq(&p->tmpl.src, &m->old_local) && addr_eq(&p->tmpl.dst, &m->old_remote)) {
+	if (xfrm_addr_equal(&p->tmpl.src, &m->old_local) && xfrm_addr_equal(&p->tmpl.dst, &m->old_remote)) {
 		np.tmpl.src = m->new_local;
 		np.tmpl.dst = m->new_remote;
-	} else if (addr_eq(&p->tmpl.src, &m->old_remote) && addr_eq(&p->tmpl.dst, &m->old_local)) {
+	} else if (xfrm_addr_equal(&p->tmpl.src, &m->old_remote) && xfrm_addr_equal(&p->tmpl.dst, &m->old_local)) {
 		np.tmpl.src = m->new_remote;
 		np.tmpl.dst = m->new_local;
 	} else {
 		return 0;       /* another path's policy */
 	}
-	if (addr_eq(&np.tmpl.src, &p->tmpl.src) && addr_eq(&np.tmpl.dst, &p->tmpl.dst))
+	if (xfrm_addr_equal(&np.tmpl.src, &p->tmpl.src) && xfrm_addr_equal(&np.tmpl.dst, &p->tmpl.dst))
 		return 0;
 	nlh = xfrm_build_policy(buf, sizeof(buf), XFRM_MSG_UPDPOLICY, &np, e);
 	if (!nlh)

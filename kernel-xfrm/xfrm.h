@@ -433,5 +433,8 @@ int xfrm_route_lookup(struct xfrm_handle *h, const struct xfrm_addr *dst,
 int xfrm_addr_parse(const char *s, struct xfrm_addr *a);
 /* Format into buf (INET6_ADDRSTRLEN is enough); returns buf. */
 const char *xfrm_addr_str(const struct xfrm_addr *a, char *buf, size_t len);
+/* The same address: same family (AF_INET or AF_INET6) and bytes; two
+ * "none" (family 0) addresses are not equal. */
+bool xfrm_addr_equal(const struct xfrm_addr *a, const struct xfrm_addr *b);
 
 #endif
