@@ -328,9 +328,27 @@ void eng_status(struct ike_sa *sa, enum ike_status st, enum ike_error err, const
 	eng_queue(sa, &a, NULL, 0, NULL);
 }
 
-void eng_close(struct ike_sa *sa, enum ike_error err, const char *fmt, ...)
+void eng_queue_remove_child(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out, bool old_only)
 {
 	struct ike_action a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = IKE_ACT_REMOVE_CHILD;
+	a.u.remove.spi_in = spi_in;
+	a.u.remove.spi_out = spi_out;
+	/* The SAs are keyed by address, not port. */
+	a.u.remove.local = sa->cfg.local;
+	a.u.remove.remote = sa->cfg.remote;
+	eng_set_port(&a.u.remove.local, 0);
+	eng_set_port(&a.u.remove.remote, 0);
+	a.u.remove.proto = IPPROTO_ESP;
+	a.u.remove.reqid = sa->cfg.reqid;
+	a.u.remove.old_only = old_only;
+	eng_queue(sa, &a, NULL, 0, NULL);
+}
+
+void eng_close(struct ike_sa *sa, enum ike_error err, const char *fmt, ...)
+{
 	char detail[IKE_DETAIL_MAX] = "";
 	va_list ap;
 
@@ -346,17 +364,7 @@ void eng_close(struct ike_sa *sa, enum ike_error err, const char *fmt, ...)
 	eng_request_clear(sa);
 	eng_life_free(sa);
 	if (sa->child_up) {
-		memset(&a, 0, sizeof(a));
-		a.type = IKE_ACT_REMOVE_CHILD;
-		a.u.remove.spi_in = sa->spi_in;
-		a.u.remove.spi_out = sa->spi_out;
-		a.u.remove.local = sa->cfg.local;
-		a.u.remove.remote = sa->cfg.remote;
-		eng_set_port(&a.u.remove.local, 0);
-		eng_set_port(&a.u.remove.remote, 0);
-		a.u.remove.proto = IPPROTO_ESP;
-		a.u.remove.reqid = sa->cfg.reqid;
-		eng_queue(sa, &a, NULL, 0, NULL);
+		eng_queue_remove_child(sa, sa->spi_in, sa->spi_out, false);
 		sa->child_up = false;
 	}
 	ike_child_keys_free(&sa->ck);

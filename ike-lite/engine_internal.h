@@ -136,6 +136,10 @@ int eng_queue(struct ike_sa *sa, const struct ike_action *a, const uint8_t *buf,
 	      struct eng_qitem **out);
 void eng_status(struct ike_sa *sa, enum ike_status st, enum ike_error err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Queue REMOVE_CHILD for the ESP pair (spi_in, spi_out) between our
+ * configured addresses; old_only: a rekeyed pair whose successor stays
+ * (the policies stay too). */
+void eng_queue_remove_child(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out, bool old_only);
 /* End the SA: REMOVE_CHILD when one is up, key log if not written, STATUS. */
 void eng_close(struct ike_sa *sa, enum ike_error err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -198,6 +202,9 @@ void eng_offer_add_xf(struct ike_transform *xs, uint8_t *n, uint8_t type, uint16
 /* Our proposals from the configuration (ike: IKE SA, no SPI; else ESP with
  * spi_in, no DH): IKE_SA_INIT, IKE_AUTH, and the rekey of the IKE SA. */
 void eng_make_offer(const struct ike_sa *sa, bool ike, struct eng_offer *o);
+/* One of our IKE (ike) or ESP proposals holds this transform (a DH
+ * group only if supported; no ESN configured = ESN "no"). */
+bool eng_cfg_has(const struct ike_sa *sa, bool ike, uint8_t type, uint16_t id, uint16_t bits);
 /* Our SA offer (ike: IKE SA; else ESP with spi_in) appended to b. */
 int eng_build_offer(const struct ike_sa *sa, bool ike, struct ike_builder *b);
 

@@ -62,6 +62,52 @@ void eng_make_offer(const struct ike_sa *sa, bool ike, struct eng_offer *o)
 	o->n = n;
 }
 
+/* Whether one of our IKE (ike) or ESP proposals holds the transform: a
+ * peer's proposal (§2.7, a rekey the server starts) is acceptable when
+ * each of its choices passes this.  A DH group only when this build has
+ * it; no ESN configured means ESN "no", as eng_make_offer offers. */
+bool eng_cfg_has(const struct ike_sa *sa, bool ike, uint8_t type, uint16_t id, uint16_t bits)
+{
+	const struct ike_cfg_proposal *ps = ike ? sa->cfg.ike_proposals : sa->cfg.child_proposals;
+	size_t n = ike ? sa->cfg.n_ike_proposals : sa->cfg.n_child_proposals;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ike_cfg_proposal *c = &ps[i];
+		switch (type) {
+		case IKE_TRANS_ENCR:
+			for (size_t j = 0; j < c->n_encr; j++)
+				if (c->encr[j].id == id && c->encr[j].key_bits == bits)
+					return true;
+			break;
+		case IKE_TRANS_PRF:
+			for (size_t j = 0; j < c->n_prf; j++)
+				if (c->prf[j] == id)
+					return true;
+			break;
+		case IKE_TRANS_INTEG:
+			for (size_t j = 0; j < c->n_integ; j++)
+				if (c->integ[j] == id)
+					return true;
+			break;
+		case IKE_TRANS_DH:
+			for (size_t j = 0; j < c->n_dh; j++)
+				if (c->dh[j] == id && ike_dh_supported(id))
+					return true;
+			break;
+		case IKE_TRANS_ESN:
+			if (!c->n_esn && id == IKE_ESN_NO)
+				return true;
+			for (size_t j = 0; j < c->n_esn; j++)
+				if (c->esn[j] == id)
+					return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 /* The responder's choice (§3.3.6): one proposal, numbered as one of ours,
  * of the right protocol, every transform from that proposal of ours, one
  * of each type that needs one.  On success *out holds the choice. */

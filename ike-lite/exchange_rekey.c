@@ -100,21 +100,9 @@ static void queue_alloc_spi(struct ike_sa *sa)
 
 static void remove_old(struct ike_sa *sa)
 {
-	struct ike_action a;
 	if (!sa->life.old_valid)
 		return;
-	memset(&a, 0, sizeof(a));
-	a.type = IKE_ACT_REMOVE_CHILD;
-	a.u.remove.spi_in = sa->life.old_spi_in;
-	a.u.remove.spi_out = sa->life.old_spi_out;
-	a.u.remove.local = sa->cfg.local;
-	a.u.remove.remote = sa->cfg.remote;
-	eng_set_port(&a.u.remove.local, 0);
-	eng_set_port(&a.u.remove.remote, 0);
-	a.u.remove.proto = IPPROTO_ESP;
-	a.u.remove.reqid = sa->cfg.reqid;
-	a.u.remove.old_only = true;
-	eng_queue(sa, &a, NULL, 0, NULL);
+	eng_queue_remove_child(sa, sa->life.old_spi_in, sa->life.old_spi_out, true);
 	sa->life.old_valid = false;
 }
 
@@ -311,7 +299,6 @@ out:
 
 /* ---------------------------------------------- switching to the new pair */
 
-static void queue_remove_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out);
 
 /* Replaced and redundant pairs beyond the one in old_*: each goes at its
  * time, or a grace period after the peer deleted its half. */
@@ -328,28 +315,11 @@ static void add_more_old(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out, u
 	}
 	if (o->valid)
 		/* Full: the one due first goes now. */
-		queue_remove_pair(sa, o->spi_in, o->spi_out);
+		eng_queue_remove_child(sa, o->spi_in, o->spi_out, true);
 	o->valid = true;
 	o->spi_in = spi_in;
 	o->spi_out = spi_out;
 	o->remove_ms = when;
-}
-
-static void queue_remove_pair(struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out)
-{
-	struct ike_action a;
-	memset(&a, 0, sizeof(a));
-	a.type = IKE_ACT_REMOVE_CHILD;
-	a.u.remove.spi_in = spi_in;
-	a.u.remove.spi_out = spi_out;
-	a.u.remove.local = sa->cfg.local;
-	a.u.remove.remote = sa->cfg.remote;
-	eng_set_port(&a.u.remove.local, 0);
-	eng_set_port(&a.u.remove.remote, 0);
-	a.u.remove.proto = IPPROTO_ESP;
-	a.u.remove.reqid = sa->cfg.reqid;
-	a.u.remove.old_only = true;
-	eng_queue(sa, &a, NULL, 0, NULL);
 }
 
 static void remove_more_old(struct ike_sa *sa, uint64_t now_ms)
@@ -357,7 +327,7 @@ static void remove_more_old(struct ike_sa *sa, uint64_t now_ms)
 	for (size_t i = 0; i < LIFE_MAX_OLD; i++) {
 		struct eng_old_pair *o = &sa->life.more_old[i];
 		if (o->valid && now_ms >= o->remove_ms) {
-			queue_remove_pair(sa, o->spi_in, o->spi_out);
+			eng_queue_remove_child(sa, o->spi_in, o->spi_out, true);
 			o->valid = false;
 		}
 	}
@@ -586,7 +556,7 @@ static void resolve_child_collision(struct ike_sa *sa, uint32_t spi_out, const s
 			(unsigned)spi_out);
 		ike_child_keys_free(keys);
 		adopt_peer_pair(sa, now_ms);
-		queue_remove_pair(sa, o_in, spi_out);
+		eng_queue_remove_child(sa, o_in, spi_out, true);
 		after_exchange_del(sa, now_ms, o_in);
 		return;
 	}
@@ -767,35 +737,6 @@ int eng_rekey_refuse(struct ike_sa *sa, uint32_t mid, uint16_t notify, const uin
 	return respond(sa, mid, &b);
 }
 
-static bool ours_has(const struct ike_sa *sa, uint8_t type, uint16_t id, uint16_t bits)
-{
-	for (size_t i = 0; i < sa->cfg.n_child_proposals; i++) {
-		const struct ike_cfg_proposal *c = &sa->cfg.child_proposals[i];
-		switch (type) {
-		case IKE_TRANS_ENCR:
-			for (size_t j = 0; j < c->n_encr; j++)
-				if (c->encr[j].id == id && c->encr[j].key_bits == bits)
-					return true;
-			break;
-		case IKE_TRANS_INTEG:
-			for (size_t j = 0; j < c->n_integ; j++)
-				if (c->integ[j] == id)
-					return true;
-			break;
-		case IKE_TRANS_ESN:
-			if (!c->n_esn && id == IKE_ESN_NO)
-				return true;
-			for (size_t j = 0; j < c->n_esn; j++)
-				if (c->esn[j] == id)
-					return true;
-			break;
-		default:
-			break;
-		}
-	}
-	return false;
-}
-
 /* §2.7: pick one of the peer's ESP proposals whose every transform type
  * has an algorithm we would use; the KE (if any) decides the group. */
 static int choose(struct ike_sa *sa, const struct ike_sa_body *sab, const struct ike_payload *pke,
@@ -813,14 +754,14 @@ static int choose(struct ike_sa *sa, const struct ike_sa_body *sab, const struct
 			const struct ike_transform *t = &p->xforms[j];
 			switch (t->type) {
 			case IKE_TRANS_ENCR:
-				if (!encr && ours_has(sa, t->type, t->id, t->key_length)) {
+				if (!encr && eng_cfg_has(sa, false, t->type, t->id, t->key_length)) {
 					encr = t->id;
 					bits = t->key_length;
 				}
 				break;
 			case IKE_TRANS_INTEG:
 				has_integ = true;
-				if (!integ && ours_has(sa, t->type, t->id, 0))
+				if (!integ && eng_cfg_has(sa, false, t->type, t->id, 0))
 					integ = t->id;
 				break;
 			case IKE_TRANS_DH:
@@ -835,9 +776,9 @@ static int choose(struct ike_sa *sa, const struct ike_sa_body *sab, const struct
 				}
 				break;
 			case IKE_TRANS_ESN:
-				if (t->id == IKE_ESN_NO && ours_has(sa, t->type, t->id, 0))
+				if (t->id == IKE_ESN_NO && eng_cfg_has(sa, false, t->type, t->id, 0))
 					esn_no = true;
-				if (t->id == IKE_ESN_YES && ours_has(sa, t->type, t->id, 0))
+				if (t->id == IKE_ESN_YES && eng_cfg_has(sa, false, t->type, t->id, 0))
 					esn_yes = true;
 				break;
 			default:

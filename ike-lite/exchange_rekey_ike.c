@@ -577,38 +577,6 @@ later:
 
 /* ------------------------------------------------ the peer's IKE SA rekey */
 
-static bool cfg_has(const struct ike_sa *sa, uint8_t type, uint16_t id, uint16_t bits)
-{
-	for (size_t i = 0; i < sa->cfg.n_ike_proposals; i++) {
-		const struct ike_cfg_proposal *c = &sa->cfg.ike_proposals[i];
-		switch (type) {
-		case IKE_TRANS_ENCR:
-			for (size_t j = 0; j < c->n_encr; j++)
-				if (c->encr[j].id == id && c->encr[j].key_bits == bits)
-					return true;
-			break;
-		case IKE_TRANS_PRF:
-			for (size_t j = 0; j < c->n_prf; j++)
-				if (c->prf[j] == id)
-					return true;
-			break;
-		case IKE_TRANS_INTEG:
-			for (size_t j = 0; j < c->n_integ; j++)
-				if (c->integ[j] == id)
-					return true;
-			break;
-		case IKE_TRANS_DH:
-			for (size_t j = 0; j < c->n_dh; j++)
-				if (c->dh[j] == id && ike_dh_supported(id))
-					return true;
-			break;
-		default:
-			break;
-		}
-	}
-	return false;
-}
-
 struct ike_pick {
 	uint8_t num;
 	uint8_t spi[8];
@@ -637,22 +605,22 @@ static int choose_ike(const struct ike_sa *sa, const struct ike_sa_body *sab, ui
 			const struct ike_transform *t = &p->xforms[j];
 			switch (t->type) {
 			case IKE_TRANS_ENCR:
-				if (!k.encr && cfg_has(sa, t->type, t->id, t->key_length)) {
+				if (!k.encr && eng_cfg_has(sa, true, t->type, t->id, t->key_length)) {
 					k.encr = t->id;
 					k.bits = t->key_length;
 				}
 				break;
 			case IKE_TRANS_PRF:
-				if (!k.prf && cfg_has(sa, t->type, t->id, 0))
+				if (!k.prf && eng_cfg_has(sa, true, t->type, t->id, 0))
 					k.prf = t->id;
 				break;
 			case IKE_TRANS_INTEG:
 				has_integ = true;
-				if (!k.integ && cfg_has(sa, t->type, t->id, 0))
+				if (!k.integ && eng_cfg_has(sa, true, t->type, t->id, 0))
 					k.integ = t->id;
 				break;
 			case IKE_TRANS_DH:
-				if (!cfg_has(sa, t->type, t->id, 0))
+				if (!eng_cfg_has(sa, true, t->type, t->id, 0))
 					break;
 				if (!first_group)
 					first_group = t->id;
