@@ -58,6 +58,38 @@ static const char *astr(const struct xfrm_addr *a, char *b, size_t n)
 	return a->family ? xfrm_addr_str(a, b, n) : "-";
 }
 
+/* A state file is replaced whole (written to "<path>.tmp", synced, renamed
+ * over path), so a crash leaves the old or the new one, never half.
+ * open_tmp: the temporary file (its name in tmp), or NULL with *rc set. */
+static FILE *open_tmp(const char *path, char *tmp, size_t tmplen, int *rc)
+{
+	snprintf(tmp, tmplen, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		*rc = -errno;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		*rc = -ENOMEM;
+	}
+	return f;
+}
+
+/* Closes f and puts it in place of path; 0 or negative errno (then the
+ * temporary file is gone and path untouched). */
+static int commit_tmp(FILE *f, const char *tmp, const char *path)
+{
+	int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -EIO;
+	fclose(f);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
 int ctl_state_save(const char *name, const struct ctl_installed *in)
 {
 	char path[512], tmp[600];
@@ -69,15 +101,10 @@ int ctl_state_save(const char *name, const struct ctl_installed *in)
 		unlink(path);
 		return 0;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
+	int rc = 0;
+	FILE *f = open_tmp(path, tmp, sizeof(tmp), &rc);
+	if (!f)
+		return rc;
 	char a[64], b[64], c[64];
 	for (size_t i = 0; i < in->n_addrs; i++)
 		fprintf(f, "addr %d %s %u\n", in->addrs[i].ifindex,
@@ -87,13 +114,7 @@ int ctl_state_save(const char *name, const struct ctl_installed *in)
 		fprintf(f, "route %s %u %d %s %s\n", astr(&r->dst, a, sizeof(a)), r->dst_len,
 			r->ifindex, astr(&r->src, b, sizeof(b)), astr(&r->gw, c, sizeof(c)));
 	}
-	int rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -EIO;
-	fclose(f);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return commit_tmp(f, tmp, path);
 }
 
 void ctl_state_forget(const char *name)
@@ -165,15 +186,10 @@ int ctl_state_save_blocks(const char *name, const struct xfrm_policy *pols, size
 	}
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
+	int rc = 0;
+	FILE *f = open_tmp(path, tmp, sizeof(tmp), &rc);
+	if (!f)
+		return rc;
 	char a[64], b[64];
 	for (size_t i = 0; i < n; i++) {
 		const struct xfrm_policy *p = &pols[i];
@@ -183,13 +199,7 @@ int ctl_state_save_blocks(const char *name, const struct xfrm_policy *pols, size
 			xfrm_addr_str(&p->sel.dst, b, sizeof(b)), p->sel.dst_len, p->sel.proto,
 			p->sel.dport);
 	}
-	int rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -EIO;
-	fclose(f);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return commit_tmp(f, tmp, path);
 }
 
 void ctl_state_forget_blocks(const char *name)
