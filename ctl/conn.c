@@ -318,32 +318,39 @@ static int install_vip_routes(struct ctl_daemon *d, struct ctl_conn *c)
 	return 0;
 }
 
+int ctl_conn_add_sa(struct ctl_daemon *d, const struct ike_act_child *ch, bool inbound,
+		    struct pvpn_err *e)
+{
+	struct xfrm_sa sa;
+	int rc;
+
+	if ((rc = ctl_translate_sa(ch, inbound, &sa, e)) < 0)
+		return rc;
+	if (inbound) {
+		/* It fills the larval SA the SPI allocation left, if any. */
+		rc = xfrm_sa_update(d->xh, &sa, e);
+		if (rc == -ENOENT)
+			rc = xfrm_sa_add(d->xh, &sa, e);
+	} else {
+		rc = xfrm_sa_add(d->xh, &sa, e);
+	}
+	secret_wipe(&sa, sizeof(sa));
+	return rc;
+}
+
 static int install_child(struct ctl_daemon *d, struct ctl_conn *c, const struct ike_act_child *ch)
 {
 	struct pvpn_err e = { 0 };
 	struct ctl_installed *in = &c->inst;
-	struct xfrm_sa sa;
 	int rc;
 
 	/* Inbound first: it fills the larval SA the SPI allocation left. */
-	rc = ctl_translate_sa(ch, true, &sa, &e);
-	if (rc < 0)
-		goto fail;
-	rc = xfrm_sa_update(d->xh, &sa, &e);
-	if (rc == -ENOENT)
-		rc = xfrm_sa_add(d->xh, &sa, &e);
-	secret_wipe(&sa, sizeof(sa));
-	if (rc < 0)
+	if ((rc = ctl_conn_add_sa(d, ch, true, &e)) < 0)
 		goto fail;
 	in->sas[in->n_sas++] = (struct xfrm_sa_id){ .spi = ch->spi_in, .proto = IPPROTO_ESP };
 	ctl_sockaddr_to_xfrm(&ch->local, &in->sas[in->n_sas - 1].dst);
 
-	rc = ctl_translate_sa(ch, false, &sa, &e);
-	if (rc < 0)
-		goto fail;
-	rc = xfrm_sa_add(d->xh, &sa, &e);
-	secret_wipe(&sa, sizeof(sa));
-	if (rc < 0)
+	if ((rc = ctl_conn_add_sa(d, ch, false, &e)) < 0)
 		goto fail;
 	in->sas[in->n_sas++] = (struct xfrm_sa_id){ .spi = ch->spi_out, .proto = IPPROTO_ESP };
 	ctl_sockaddr_to_xfrm(&ch->remote, &in->sas[in->n_sas - 1].dst);
@@ -484,6 +491,29 @@ static void act_config(struct ctl_conn *c, const struct ike_act_config *cf)
 		     inet_ntop(AF_INET6, &cf->dns6[i], b, sizeof(b)));
 }
 
+/* The engine's ALLOC_SPI (for c->sa or the re-authenticating IKE SA):
+ * the kernel reserves an inbound SPI under c->reqid, so the policies in
+ * place serve the SA it becomes.  The SPI, or 0 when the kernel refused
+ * (logged, prefixed by what); on success *larval_out names the larval SA. */
+uint32_t ctl_conn_alloc_spi(struct ctl_daemon *d, struct ctl_conn *c,
+			    const struct ike_act_alloc_spi *as, const char *what,
+			    struct xfrm_sa_id *larval_out)
+{
+	struct pvpn_err e = { 0 };
+	struct xfrm_addr src, dst;
+	uint32_t spi = 0;
+
+	/* The inbound SA runs from the server to us. */
+	ctl_sockaddr_to_xfrm(&as->remote, &src);
+	ctl_sockaddr_to_xfrm(&as->local, &dst);
+	if (xfrm_alloc_spi(d->xh, &src, &dst, XFRM_SA_TUNNEL, c->reqid, 0, 0, &spi, &e) < 0) {
+		CLOG(c, LOG_ERR, "%sallocating an SPI: %s", what, e.msg);
+		return 0;
+	}
+	*larval_out = (struct xfrm_sa_id){ .spi = spi, .proto = IPPROTO_ESP, .dst = dst };
+	return spi;
+}
+
 /* Drain every queued action; called after each call into the engine. */
 static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 {
@@ -495,21 +525,12 @@ static void conn_drain(struct ctl_daemon *d, struct ctl_conn *c)
 			act_send(d, c, &a.u.send);
 			break;
 		case IKE_ACT_ALLOC_SPI: {
-			struct pvpn_err e = { 0 };
-			struct xfrm_addr src, dst;
-			uint32_t spi = 0;
-			/* The inbound SA runs from the server to us. */
-			ctl_sockaddr_to_xfrm(&a.u.alloc_spi.remote, &src);
-			ctl_sockaddr_to_xfrm(&a.u.alloc_spi.local, &dst);
-			if (xfrm_alloc_spi(d->xh, &src, &dst, XFRM_SA_TUNNEL, c->reqid, 0, 0, &spi,
-					   &e) < 0) {
-				CLOG(c, LOG_ERR, "allocating an SPI: %s", e.msg);
-				spi = 0;
-			} else {
+			struct xfrm_sa_id larval;
+			uint32_t spi = ctl_conn_alloc_spi(d, c, &a.u.alloc_spi, "", &larval);
+			if (spi) {
 				CLOG(c, LOG_DEBUG, "kernel reserved inbound SPI %08x", spi);
 				c->has_larval = true;
-				c->larval = (struct xfrm_sa_id){ .spi = spi, .proto = IPPROTO_ESP,
-								 .dst = dst };
+				c->larval = larval;
 			}
 			ike_spi_allocated(c->sa, spi, clock_mono_ms());
 			break;

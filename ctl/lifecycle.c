@@ -38,29 +38,16 @@ int ctl_life_install_rekeyed(struct ctl_daemon *d, struct ctl_conn *c,
 			     const struct ike_act_child *ch)
 {
 	struct pvpn_err e = { 0 };
-	struct xfrm_sa sa;
 	int rc;
 
 	/* Inbound first (it fills the larval SA of the SPI allocation), so
 	 * the server's first packets on the new pair are accepted; then the
 	 * outbound one, which the policy's template picks from now on (the
 	 * kernel prefers the newest SA of a reqid).  RFC 7296 §2.8. */
-	rc = ctl_translate_sa(ch, true, &sa, &e);
-	if (rc < 0)
-		goto fail;
-	rc = xfrm_sa_update(d->xh, &sa, &e);
-	if (rc == -ENOENT)
-		rc = xfrm_sa_add(d->xh, &sa, &e);
-	secret_wipe(&sa, sizeof(sa));
-	if (rc < 0)
+	if ((rc = ctl_conn_add_sa(d, ch, true, &e)) < 0)
 		goto fail;
 	record(&c->inst, ch->spi_in, &ch->local);
-	rc = ctl_translate_sa(ch, false, &sa, &e);
-	if (rc < 0)
-		goto fail;
-	rc = xfrm_sa_add(d->xh, &sa, &e);
-	secret_wipe(&sa, sizeof(sa));
-	if (rc < 0)
+	if ((rc = ctl_conn_add_sa(d, ch, false, &e)) < 0)
 		goto fail;
 	record(&c->inst, ch->spi_out, &ch->remote);
 	log_msg(LOG_NOTICE, c->name, "CHILD SA rekeyed: SPIs in %08x out %08x", ch->spi_in,

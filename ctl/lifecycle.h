@@ -32,5 +32,11 @@ bool ctl_life_user_stop(struct ctl_daemon *d, struct ctl_conn *c);
 
 /* conn.c: drain an engine's queued actions (after calling into it). */
 void ctl_conn_drain(struct ctl_daemon *d, struct ctl_conn *c);
+/* conn.c: one SA of ch into the kernel (a first install, a rekey, a
+ * re-authentication alike): inbound fills the larval SA the SPI
+ * allocation left (added when there is none), outbound is added.  The
+ * key material is wiped.  0 or negative errno with e filled. */
+int ctl_conn_add_sa(struct ctl_daemon *d, const struct ike_act_child *ch, bool inbound,
+		    struct pvpn_err *e);
 
 #endif

@@ -116,25 +116,14 @@ static int install_beside(struct ctl_daemon *d, struct ctl_conn *c, const struct
 {
 	struct ctl_reauth *ra = &c->reauth;
 	struct pvpn_err e = { 0 };
-	struct xfrm_sa sa;
 	int rc;
 
-	if ((rc = ctl_translate_sa(ch, true, &sa, &e)) < 0)
-		goto fail;
-	rc = xfrm_sa_update(d->xh, &sa, &e);
-	if (rc == -ENOENT)
-		rc = xfrm_sa_add(d->xh, &sa, &e);
-	secret_wipe(&sa, sizeof(sa));
-	if (rc < 0)
+	if ((rc = ctl_conn_add_sa(d, ch, true, &e)) < 0)
 		goto fail;
 	ra->has_larval = false;
 	ra->sas[ra->n_sas] = (struct xfrm_sa_id){ .spi = ch->spi_in, .proto = IPPROTO_ESP };
 	ctl_sockaddr_to_xfrm(&ch->local, &ra->sas[ra->n_sas++].dst);
-	if ((rc = ctl_translate_sa(ch, false, &sa, &e)) < 0)
-		goto fail;
-	rc = xfrm_sa_add(d->xh, &sa, &e);
-	secret_wipe(&sa, sizeof(sa));
-	if (rc < 0)
+	if ((rc = ctl_conn_add_sa(d, ch, false, &e)) < 0)
 		goto fail;
 	ra->sas[ra->n_sas] = (struct xfrm_sa_id){ .spi = ch->spi_out, .proto = IPPROTO_ESP };
 	ctl_sockaddr_to_xfrm(&ch->remote, &ra->sas[ra->n_sas++].dst);
@@ -241,20 +230,13 @@ static void drain_new(struct ctl_daemon *d, struct ctl_conn *c)
 			ctl_conn_send(d, c, &a.u.send);
 			break;
 		case IKE_ACT_ALLOC_SPI: {
-			struct pvpn_err e = { 0 };
-			struct xfrm_addr src, dst;
-			uint32_t spi = 0;
-			ctl_sockaddr_to_xfrm(&a.u.alloc_spi.remote, &src);
-			ctl_sockaddr_to_xfrm(&a.u.alloc_spi.local, &dst);
 			/* The same reqid: the policies in place serve it. */
-			if (xfrm_alloc_spi(d->xh, &src, &dst, XFRM_SA_TUNNEL, c->reqid, 0, 0, &spi,
-					   &e) < 0) {
-				RLOG(c, LOG_ERR, "re-authentication: allocating an SPI: %s", e.msg);
-				spi = 0;
-			} else if (!ra->has_larval) {
+			struct xfrm_sa_id larval;
+			uint32_t spi = ctl_conn_alloc_spi(d, c, &a.u.alloc_spi,
+							  "re-authentication: ", &larval);
+			if (spi && !ra->has_larval) {
 				ra->has_larval = true;
-				ra->larval = (struct xfrm_sa_id){ .spi = spi, .proto = IPPROTO_ESP,
-								  .dst = dst };
+				ra->larval = larval;
 			}
 			ike_spi_allocated(ra->sa, spi, clock_mono_ms());
 			break;

@@ -30,5 +30,11 @@ void ctl_reauth_abort(struct ctl_daemon *d, struct ctl_conn *c);
 void ctl_conn_send(struct ctl_daemon *d, struct ctl_conn *c, const struct ike_act_send *s);
 int ctl_conn_install_full(struct ctl_daemon *d, struct ctl_conn *c, const struct ike_act_child *ch);
 void ctl_conn_teardown(struct ctl_daemon *d, struct ctl_conn *c);
+/* The engine's ALLOC_SPI for c (either IKE SA): the reserved inbound SPI
+ * under c->reqid with *larval_out filled, or 0 when the kernel refused
+ * (logged, the message prefixed by what). */
+uint32_t ctl_conn_alloc_spi(struct ctl_daemon *d, struct ctl_conn *c,
+			    const struct ike_act_alloc_spi *as, const char *what,
+			    struct xfrm_sa_id *larval_out);
 
 #endif
