@@ -38,17 +38,6 @@ struct ctl_blocks {
 	struct xfrm_policy pol[];
 };
 
-static void prefix_to_xfrm(const struct prof_prefix *pf, struct xfrm_addr *a, uint8_t *len)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = pf->family;
-	if (pf->family == AF_INET)
-		memcpy(&a->v4, pf->addr, 4);
-	else
-		memcpy(&a->v6, pf->addr, 16);
-	*len = pf->len;
-}
-
 int ctl_block_translate(const struct prof_block_rule *r, struct xfrm_policy *out, struct pvpn_err *e)
 {
 	memset(out, 0, sizeof(*out));
@@ -72,8 +61,8 @@ int ctl_block_translate(const struct prof_block_rule *r, struct xfrm_policy *out
 	}
 	out->sel.family = fam;
 	struct prof_prefix any = { .family = (uint8_t)fam };
-	prefix_to_xfrm(r->src.family ? &r->src : &any, &out->sel.src, &out->sel.src_len);
-	prefix_to_xfrm(r->dst.family ? &r->dst : &any, &out->sel.dst, &out->sel.dst_len);
+	ctl_prefix_to_xfrm(r->src.family ? &r->src : &any, &out->sel.src, &out->sel.src_len);
+	ctl_prefix_to_xfrm(r->dst.family ? &r->dst : &any, &out->sel.dst, &out->sel.dst_len);
 	out->sel.proto = r->proto;
 	/* A port only means something with a protocol that has ports. */
 	if (r->dport && (r->proto == IPPROTO_UDP || r->proto == IPPROTO_TCP))

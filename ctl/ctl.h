@@ -153,6 +153,9 @@ int ctl_translate_policies(const struct ike_act_child *c, uint32_t priority,
 			   struct pvpn_err *e);
 /* An engine traffic selector as the profile room's plain range. */
 void ctl_ts_to_prof(const struct ike_cfg_ts *in, struct prof_ts *out);
+/* A profile prefix as a kernel selector address and prefix length (the
+ * tunnel policies' selectors, the block rules' too). */
+void ctl_prefix_to_xfrm(const struct prof_prefix *pf, struct xfrm_addr *a, uint8_t *len);
 
 /* --- OCSP over HTTP (ocsp_http.c): the engine's ocsp_fetch ------------ */
 

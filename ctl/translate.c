@@ -233,7 +233,7 @@ int ctl_translate_sa(const struct ike_act_child *c, bool inbound, struct xfrm_sa
 	return 0;
 }
 
-static void prefix_to_xfrm(const struct prof_prefix *pf, struct xfrm_addr *a, uint8_t *len)
+void ctl_prefix_to_xfrm(const struct prof_prefix *pf, struct xfrm_addr *a, uint8_t *len)
 {
 	memset(a, 0, sizeof(*a));
 	a->family = pf->family;
@@ -282,8 +282,8 @@ int ctl_translate_policies(const struct ike_act_child *c, uint32_t priority,
 						const struct prof_prefix *s = in ? &rp[b] : &lp[a];
 						const struct prof_prefix *t = in ? &lp[a] : &rp[b];
 						p->sel.family = s->family;
-						prefix_to_xfrm(s, &p->sel.src, &p->sel.src_len);
-						prefix_to_xfrm(t, &p->sel.dst, &p->sel.dst_len);
+						ctl_prefix_to_xfrm(s, &p->sel.src, &p->sel.src_len);
+						ctl_prefix_to_xfrm(t, &p->sel.dst, &p->sel.dst_len);
 						p->sel.proto = tl->ip_proto;
 						const struct ike_cfg_ts *sp = in ? tr : tl, *dp = in ? tl : tr;
 						if (sp->start_port == sp->end_port)
