@@ -529,22 +529,13 @@ static void resolve_child_collision(struct ike_sa *sa, uint32_t spi_out, const s
 				    bool esn, struct ike_child_keys *keys, uint64_t now_ms)
 {
 	struct eng_life *l = &sa->life;
-	const uint8_t *low = l->n_ours;
-	size_t low_len = sizeof(l->n_ours);
-	bool ours_redundant = true;
+	/* Ours: our Ni and the peer's Nr; the peer's: its Ni and our Nr. */
+	bool ours_redundant = eng_collision_ours_redundant(l->n_ours, sizeof(l->n_ours), l->n_peer,
+							   l->n_peer_len, l->r_n_peer,
+							   l->r_n_peer_len, l->r_n_ours,
+							   sizeof(l->r_n_ours));
 	uint32_t o_in = l->new_spi_in;
 
-	if (eng_nonce_lower(l->n_peer, l->n_peer_len, low, low_len)) {
-		low = l->n_peer;
-		low_len = l->n_peer_len;
-	}
-	if (eng_nonce_lower(l->r_n_peer, l->r_n_peer_len, low, low_len)) {
-		low = l->r_n_peer;
-		low_len = l->r_n_peer_len;
-		ours_redundant = false;
-	}
-	if (eng_nonce_lower(l->r_n_ours, sizeof(l->r_n_ours), low, low_len))
-		ours_redundant = false;
 	l->n_collisions++;
 	l->coll = false;
 	if (ours_redundant) {

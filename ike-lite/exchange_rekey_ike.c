@@ -418,6 +418,23 @@ bool eng_nonce_lower(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 	return c < 0 || (c == 0 && alen < blen);
 }
 
+bool eng_collision_ours_redundant(const uint8_t *our_ni, size_t our_ni_len, const uint8_t *our_nr,
+				  size_t our_nr_len, const uint8_t *peer_ni, size_t peer_ni_len,
+				  const uint8_t *peer_nr, size_t peer_nr_len)
+{
+	const uint8_t *low = our_ni;
+	size_t low_len = our_ni_len;
+
+	if (eng_nonce_lower(our_nr, our_nr_len, low, low_len)) {
+		low = our_nr;
+		low_len = our_nr_len;
+	}
+	/* The lowest is ours unless a nonce of the peer's exchange is lower
+	 * (a tie keeps ours lowest). */
+	return !eng_nonce_lower(peer_ni, peer_ni_len, low, low_len) &&
+	       !eng_nonce_lower(peer_nr, peer_nr_len, low, low_len);
+}
+
 /* §2.8.2: both our rekey and the peer's are done.  The exchange holding
  * the lowest of the four nonces made the redundant IKE SA; its starter
  * deletes it, and the survivor's starter deletes the old one. */
@@ -427,21 +444,10 @@ static void resolve_collision(struct ike_sa *sa, const uint8_t spi_r[8], const s
 {
 	struct eng_life *l = &sa->life;
 	struct eng_ike_new *p = &l->ike_peer;
-	const uint8_t *low = l->n_ours;
-	size_t low_len = sizeof(l->n_ours);
-	bool ours_redundant = true;
+	/* Ours: our Ni and the peer's Nr; the peer's: its Ni and our Nr. */
+	bool ours_redundant = eng_collision_ours_redundant(l->n_ours, sizeof(l->n_ours), nr, nr_len,
+							   p->ni, p->ni_len, p->nr, sizeof(p->nr));
 
-	if (eng_nonce_lower(nr, nr_len, low, low_len)) {
-		low = nr;
-		low_len = nr_len;
-	}
-	if (eng_nonce_lower(p->ni, p->ni_len, low, low_len)) {
-		low = p->ni;
-		low_len = p->ni_len;
-		ours_redundant = false;
-	}
-	if (eng_nonce_lower(p->nr, sizeof(p->nr), low, low_len))
-		ours_redundant = false;
 	l->n_collisions++;
 	if (ours_redundant) {
 		/* Ours is redundant: the peer's survives (the peer deletes

@@ -152,6 +152,12 @@ uint64_t eng_old_ike_tick(struct ike_sa *sa, uint64_t now_ms);
 /* §2.8: true when nonce a is lower than nonce b (as unsigned big numbers
  * of their bytes; a shorter one is lower on a tie of the common part). */
 bool eng_nonce_lower(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+/* §2.8.1, §2.8.2: two colliding rekeys; ours (its nonces our Ni and the
+ * peer's Nr) is the redundant one when the lowest of the four nonces is
+ * one of its two (the peer's exchange: its Ni and our Nr). */
+bool eng_collision_ours_redundant(const uint8_t *our_ni, size_t our_ni_len, const uint8_t *our_nr,
+				  size_t our_nr_len, const uint8_t *peer_ni, size_t peer_ni_len,
+				  const uint8_t *peer_nr, size_t peer_nr_len);
 
 /* exchange_rekey.c */
 /* A random number below n from the engine's source (0 when n is 0). */
