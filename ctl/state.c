@@ -38,12 +38,17 @@ void ctl_state_set_dir(const char *dir)
 	state_dir = dir ? dir : CTL_STATE_DIR_DEFAULT;
 }
 
-static int state_path_ext(const char *name, const char *ext, char *buf, size_t len)
+/* State files are per network namespace (pvpnd may run in several): its
+ * inode number names them; 0 when it cannot be read. */
+static unsigned long netns_ino(void)
 {
 	struct stat st;
-	unsigned long ino = 0;
-	if (stat("/proc/self/ns/net", &st) == 0)
-		ino = (unsigned long)st.st_ino;
+	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+static int state_path_ext(const char *name, const char *ext, char *buf, size_t len)
+{
+	unsigned long ino = netns_ino();
 	int n = snprintf(buf, len, "%s/net-%lu-%s.%s", state_dir, ino, name, ext);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -286,10 +291,7 @@ int ctl_state_cleanup_blocks(struct xfrm_handle *h, const char *name)
 void ctl_state_forget_all_blocks(void)
 {
 	char prefix[64];
-	struct stat st;
-	unsigned long ino = 0;
-	if (stat("/proc/self/ns/net", &st) == 0)
-		ino = (unsigned long)st.st_ino;
+	unsigned long ino = netns_ino();
 	snprintf(prefix, sizeof(prefix), "net-%lu-", ino);
 	DIR *dir = opendir(state_dir);
 	if (!dir)
@@ -308,11 +310,8 @@ void ctl_state_forget_all_blocks(void)
 int ctl_state_cleanup_all(struct xfrm_handle *h)
 {
 	char prefix[64];
-	struct stat st;
-	unsigned long ino = 0;
+	unsigned long ino = netns_ino();
 	int total = 0;
-	if (stat("/proc/self/ns/net", &st) == 0)
-		ino = (unsigned long)st.st_ino;
 	snprintf(prefix, sizeof(prefix), "net-%lu-", ino);
 	DIR *dir = opendir(state_dir);
 	if (dir) {
