@@ -4,6 +4,7 @@
 # does not accept (negotiationFailed), no server at the address
 # (serverNotResponding), and the server deleting the SA of a tunnel that
 # was up (serverDisconnected).  connect --wait exits 1 with the error.
+# interop: timeout 360
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/../demo/lib-ctl.sh"

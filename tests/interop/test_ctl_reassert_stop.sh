@@ -3,6 +3,7 @@
 # dies, its liveness check goes unanswered, the connection goes reasserting
 # and waits to reconnect; `pvpn disconnect` then ends it for good: status
 # disconnected, no further connection attempt, nothing left in the kernel.
+# interop: timeout 360
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/lib_life.sh"

@@ -11,6 +11,7 @@
 # policy), and a capture on the server's link sees nothing from the client
 # but IKE; the server is restarted, pvpnd reconnects and the ping resumes;
 # a user stop removes every policy of pvpn's.
+# interop: timeout 360
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/lib_life.sh"

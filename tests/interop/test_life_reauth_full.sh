@@ -4,6 +4,7 @@
 # tunnel (10.99.0.0/24 -> 10.99.0.0/25), so pvpnd cannot keep the old
 # policies and routes; it switches over in full (old state out, new state
 # in, a short break), logs it, deletes the old IKE SA, and stays connected.
+# interop: timeout 360
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/lib_life.sh"

@@ -4,6 +4,7 @@
 # comes back, its liveness check goes unanswered (RFC 7296 §2.4), the tunnel
 # is declared dead, status goes reasserting and pvpnd reconnects by itself;
 # the continuous ping resumes.  Then a user stop ends it cleanly.
+# interop: timeout 360
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 . "$(dirname "$0")/lib_life.sh"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # The server's namespace drops the first IKE_SA_INIT and the first IKE_AUTH
 # request: pvpnd retransmits (RFC 7296 §2.1), the tunnel still comes up.
+# IKE_AUTH goes to port 4500 because pvpnd offers MOBIKE (RFC 4555 §3.3):
+# there the exchange type sits 4 bytes later, after the non-ESP marker.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
 ix_setup
@@ -10,7 +12,7 @@ table inet ixdrop {
 	chain in {
 		type filter hook input priority filter; policy accept;
 		udp dport 500 @th,208,8 34 numgen inc mod 1000000 0 counter drop
-		udp dport 500 @th,208,8 35 numgen inc mod 1000000 0 counter drop
+		udp dport 4500 @th,240,8 35 numgen inc mod 1000000 0 counter drop
 	}
 }
 NFT
