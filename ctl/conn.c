@@ -420,11 +420,6 @@ static void act_send(struct ctl_daemon *d, struct ctl_conn *c, const struct ike_
 		size_t off = (lport != 500 ? 4 : 0) + 18;
 		uint8_t xt = s->len > off + 1 ? s->data[off] : 0;
 		bool resp = s->len > off + 1 && (s->data[off + 1] & 0x20);
-		/* The progress log is ours: the first IKE_AUTH from the NAT-T
-		 * port means the engine saw a NAT (RFC 7296 §2.23). */
-		if (lport != 500 && !c->inst.n_sas && c->status == IKE_STATUS_CONNECTING &&
-		    xt == 35 && !s->retransmit)
-			CLOG(c, LOG_NOTICE, "NAT detected: moving to UDP port %u", lport);
 		CLOG(c, s->retransmit ? LOG_NOTICE : LOG_INFO, "%s %s %s to %s (%zu bytes)",
 		     s->retransmit ? "retransmitting" : "sending", exchange_name(xt),
 		     resp ? "response" : "request", ss_str(&s->path.remote, b, sizeof(b)),

@@ -333,7 +333,7 @@ static void detect_nat(struct ike_sa *sa, const struct ike_message *m, const str
 		sa->natt = true;
 		eng_set_port(&sa->path.local, sa->cfg.natt_port);
 		eng_set_port(&sa->path.remote, sa->cfg.natt_port);
-		log_msg(LOG_INFO, sa->cfg.log_name, "IKE: NAT detected (%s%s%s); moving to port %u",
+		log_msg(LOG_NOTICE, sa->cfg.log_name, "IKE: NAT detected (%s%s%s); moving to port %u",
 			sa->nat_local ? "in front of us" : "",
 			sa->nat_local && sa->nat_remote ? ", " : "",
 			sa->nat_remote ? "in front of the server" : "", (unsigned)sa->cfg.natt_port);
