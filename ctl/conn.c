@@ -455,7 +455,11 @@ static void act_status(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 		CLOG(c, LOG_DEBUG, "status: disconnecting");
 		break;
 	case IKE_STATUS_DISCONNECTED:
-		c->error = st->error;
+		/* A clean end keeps the error of an interruption the tunnel
+		 * came back from (lifecycle.c's reconnect): it stays the last
+		 * error until the next connect. */
+		if (st->error != IKE_ERR_NONE || !c->last_error.code)
+			c->error = st->error;
 		if (st->error != IKE_ERR_NONE) {
 			if (st->detail[0])
 				err_set(&c->last_error, -ECONNABORTED, "%s: %s",

@@ -96,12 +96,14 @@ static bool unplanned(enum ike_error e)
 	case IKE_ERR_SERVER_DEAD:
 	case IKE_ERR_SERVER_NOT_RESPONDING:
 	case IKE_ERR_PROTOCOL_ERROR:
+	/* The server's DELETE of the IKE or Child SA: a server that restarts
+	 * or is reloaded sends one, and the user did not ask for the tunnel
+	 * to end (issue #8: an unplanned loss). */
+	case IKE_ERR_SERVER_DISCONNECTED:
 		return true;
 	default:
 		/* Authentication, proposals, configuration: trying again
-		 * gives the same answer.  A server that DELETEs the IKE SA
-		 * (serverDisconnected) ended it on purpose, as Apple's client
-		 * takes it: no reconnect. */
+		 * gives the same answer. */
 		return false;
 	}
 }
@@ -128,11 +130,7 @@ bool ctl_life_on_finished(struct ctl_daemon *d, struct ctl_conn *c)
 			d->on_status(d, c);
 		return true;
 	}
-	/* IncludeAllNetworks promises that nothing leaks until the user says
-	 * stop: a server's DELETE (a server restart sends one) reasserts, with
-	 * the block policies in place, instead of ending the connection. */
-	bool lost = unplanned(c->error) ||
-		    (c->error == IKE_ERR_SERVER_DISCONNECTED && c->prof.include_all_networks);
+	bool lost = unplanned(c->error);
 	if (!lost || (!c->ever_connected && !c->reasserting))
 		return false;
 	if (c->ever_connected || !c->backoff_ms)
@@ -165,8 +163,16 @@ static void reconnect(struct ctl_daemon *d, struct ctl_conn *c)
 		return;
 	}
 	log_msg(LOG_NOTICE, name, "reconnecting (attempt %u)", n);
+	/* What ended the tunnel stays the last error while it reasserts
+	 * (starting clears it, as a user's connect should). */
+	struct pvpn_err why = c->last_error;
+	enum ike_error why_code = c->error;
 	int rc = ctl_conn_start(d, name, &p, NULL, &e);
 	prof_free(&p);
+	if (rc == 0 && !c->last_error.code) {
+		c->last_error = why;
+		c->error = why_code;
+	}
 	c->reconnects = n;
 	c->backoff_ms = backoff;
 	if (rc < 0) {

@@ -53,17 +53,35 @@ pc_profile "$IX_DIR/noserver.conf" server=192.0.2.99
 pc_expect 0 save noserver "$IX_DIR/noserver.conf"
 expect_error noserver serverNotResponding
 
-# A good tunnel the server then deletes.
+# A good tunnel the server then deletes: an unplanned loss, so pvpnd
+# reasserts and reconnects.  The server ignores us for a while first, so the
+# reconnect waits and the error can be read meanwhile.
 pc_profile "$IX_DIR/good.conf"
 pc_expect 0 save good "$IX_DIR/good.conf"
 pc_expect 0 connect good --wait
 ix_check "ping through the tunnel" pv_ping
+ix_srv nft -f - <<'NFT' || ix_fail "nftables rule failed"
+table inet ixdeaf {
+	chain in {
+		type filter hook input priority filter; policy accept;
+		ip saddr 192.0.2.1 udp dport { 500, 4500 } drop
+	}
+}
+NFT
 ix_swanctl srv --terminate --ike pvpn --timeout 10 >/dev/null 2>&1 || ix_fail "swanctl --terminate"
-pc_wait_status good disconnected 20
+pc_wait_status good reasserting 20
 pc_expect 0 last-error good
 cat "$PC_OUT"
 grep -q "^good: serverDisconnected" "$PC_OUT" || ix_fail "last-error good: $(cat "$PC_OUT")"
-ix_log "ok: good -> serverDisconnected"
+ix_log "ok: good -> serverDisconnected, reasserting"
+ix_srv nft delete table inet ixdeaf || ix_fail "removing the nftables rule"
+pc_wait_status good connected 90
+ix_check "ping through the tunnel after the reconnect" pv_ping
+pc_expect 0 last-error good
+grep -q "^good: serverDisconnected" "$PC_OUT" || ix_fail "last-error after the reconnect: $(cat "$PC_OUT")"
+ix_log "ok: reconnected; the last error still says what interrupted it"
+pc_expect 0 disconnect good
+pc_wait_status good disconnected 20
 clean_after serverDisconnected
 
 # Each profile kept its own error.

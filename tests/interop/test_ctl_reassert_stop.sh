@@ -17,8 +17,8 @@ pc_expect 0 save demo "$IX_DIR/demo.conf"
 pc_expect 0 connect --wait demo
 ix_check "ping through the tunnel" pv_ping
 
-# SIGKILL: a clean stop would send DELETE, which ends the tunnel for good
-# (serverDisconnected) instead of reasserting.
+# SIGKILL, so the server is gone for good (a clean stop sends DELETE,
+# which reasserts as well: test_ctl_errors.sh).
 ix_log "killing the server for good (SIGKILL, kernel state wiped)"
 kill -KILL "$IX_SRV_PID" 2>/dev/null
 wait "$IX_SRV_PID" 2>/dev/null
