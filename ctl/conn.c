@@ -442,6 +442,9 @@ static void act_status(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 		char b[80];
 		c->ever_connected = true;
 		c->connected_ms = clock_mono_ms();
+		/* Back up after reasserting: what interrupted it is over. */
+		err_clear(&c->last_error);
+		c->error = IKE_ERR_NONE;
 		if (c->reasserting)
 			CLOG(c, LOG_NOTICE, "reconnected after %u attempt(s)", c->reconnects);
 		c->reasserting = false;
@@ -455,9 +458,9 @@ static void act_status(struct ctl_daemon *d, struct ctl_conn *c, const struct ik
 		CLOG(c, LOG_DEBUG, "status: disconnecting");
 		break;
 	case IKE_STATUS_DISCONNECTED:
-		/* A clean end keeps the error of an interruption the tunnel
-		 * came back from (lifecycle.c's reconnect): it stays the last
-		 * error until the next connect. */
+		/* A clean end (the user cancelling a reconnect) keeps the
+		 * error that made the tunnel reassert (lifecycle.c's
+		 * reconnect): it stays the last error until the next connect. */
 		if (st->error != IKE_ERR_NONE || !c->last_error.code)
 			c->error = st->error;
 		if (st->error != IKE_ERR_NONE) {

@@ -164,7 +164,8 @@ static void reconnect(struct ctl_daemon *d, struct ctl_conn *c)
 	}
 	log_msg(LOG_NOTICE, name, "reconnecting (attempt %u)", n);
 	/* What ended the tunnel stays the last error while it reasserts
-	 * (starting clears it, as a user's connect should). */
+	 * (starting clears it, as a user's connect should; being connected
+	 * again clears it too). */
 	struct pvpn_err why = c->last_error;
 	enum ike_error why_code = c->error;
 	int rc = ctl_conn_start(d, name, &p, NULL, &e);

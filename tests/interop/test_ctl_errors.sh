@@ -3,7 +3,8 @@
 # its own error: a wrong PSK (authenticationFailed), a proposal the server
 # does not accept (negotiationFailed), no server at the address
 # (serverNotResponding), and the server deleting the SA of a tunnel that
-# was up (serverDisconnected).  connect --wait exits 1 with the error.
+# was up (serverDisconnected while it reasserts; cleared once the tunnel is
+# back by itself).  connect --wait exits 1 with the error.
 # interop: timeout 360
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/profiles/pvpn-lib.sh"
@@ -68,7 +69,8 @@ table inet ixdeaf {
 	}
 }
 NFT
-ix_swanctl srv --terminate --ike pvpn --timeout 10 >/dev/null 2>&1 || ix_fail "swanctl --terminate"
+# --force: the server deletes without waiting for our (dropped) answer.
+ix_swanctl srv --terminate --ike pvpn --force >/dev/null 2>&1 || ix_fail "swanctl --terminate"
 pc_wait_status good reasserting 20
 pc_expect 0 last-error good
 cat "$PC_OUT"
@@ -77,18 +79,17 @@ ix_log "ok: good -> serverDisconnected, reasserting"
 ix_srv nft delete table inet ixdeaf || ix_fail "removing the nftables rule"
 pc_wait_status good connected 90
 ix_check "ping through the tunnel after the reconnect" pv_ping
-pc_expect 0 last-error good
-grep -q "^good: serverDisconnected" "$PC_OUT" || ix_fail "last-error after the reconnect: $(cat "$PC_OUT")"
-ix_log "ok: reconnected; the last error still says what interrupted it"
+[ "$(pc_json 'd["error"]' last-error good)" = null ] || ix_fail "error kept after the reconnect"
+ix_log "ok: reconnected by itself; the error is cleared"
 pc_expect 0 disconnect good
 pc_wait_status good disconnected 20
-clean_after serverDisconnected
+clean_after "the reconnected tunnel"
 
 # Each profile kept its own error.
 pc_expect 0 status
 cat "$PC_OUT"
 for pair in badpsk:authenticationFailed badprop:negotiationFailed \
-	noserver:serverNotResponding good:serverDisconnected; do
+	noserver:serverNotResponding; do
 	n=${pair%%:*} e=${pair#*:}
 	grep -qE "^$n +disconnected .*last error: $e" "$PC_OUT" || ix_fail "status table: $n should show $e"
 done
