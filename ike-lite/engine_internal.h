@@ -205,6 +205,8 @@ void eng_make_offer(const struct ike_sa *sa, bool ike, struct eng_offer *o);
 /* One of our IKE (ike) or ESP proposals holds this transform (a DH
  * group only if supported; no ESN configured = ESN "no"). */
 bool eng_cfg_has(const struct ike_sa *sa, bool ike, uint8_t type, uint16_t id, uint16_t bits);
+/* Transform t (type, id, key length) is one of proposal p's. */
+bool eng_offered(const struct ike_proposal *p, const struct ike_transform *t);
 /* Our SA offer (ike: IKE SA; else ESP with spi_in) appended to b. */
 int eng_build_offer(const struct ike_sa *sa, bool ike, struct ike_builder *b);
 

@@ -117,7 +117,7 @@ struct eng_choice {
 	uint8_t spi[8];
 };
 
-static bool offered(const struct ike_proposal *p, const struct ike_transform *t)
+bool eng_offered(const struct ike_proposal *p, const struct ike_transform *t)
 {
 	for (size_t i = 0; i < p->nxforms; i++)
 		if (p->xforms[i].type == t->type && p->xforms[i].id == t->id &&
@@ -152,7 +152,7 @@ int eng_check_choice(const struct ike_sa *sa, bool ike, const struct ike_sa_body
 	}
 	for (size_t i = 0; i < r->nxforms; i++) {
 		const struct ike_transform *t = &r->xforms[i];
-		if (t->type < 1 || t->type > 5 || !offered(mine, t)) {
+		if (t->type < 1 || t->type > 5 || !eng_offered(mine, t)) {
 			snprintf(why, whylen, "the server chose transform %u/%u (%u bits) that we "
 				 "did not offer", t->type, t->id, t->key_length);
 			return -EBADMSG;

@@ -451,12 +451,7 @@ static int check_choice(const struct ike_sa *sa, const struct ike_sa_body *sab,
 	mine = &o->props[r->num - 1];
 	for (size_t i = 0; i < r->nxforms; i++) {
 		const struct ike_transform *t = &r->xforms[i];
-		bool ok = false;
-		for (size_t j = 0; j < mine->nxforms; j++)
-			if (mine->xforms[j].type == t->type && mine->xforms[j].id == t->id &&
-			    mine->xforms[j].key_length == t->key_length)
-				ok = true;
-		if (!ok || t->type < 1 || t->type > 5 || seen[t->type]++) {
+		if (!eng_offered(mine, t) || t->type < 1 || t->type > 5 || seen[t->type]++) {
 			snprintf(why, whylen, "the server chose transform %u/%u that we did not "
 				 "offer (or twice)", t->type, t->id);
 			goto out;
