@@ -2,5 +2,5 @@
 # A forced Child SA rekey collision against strongSwan (RFC 7296 §2.8.1): exactly one new pair survives.
 # The phases are in life_collision.sh (PVPN_LIFE_PHASES picks others); split in two
 # tests so the interop suite can run them side by side.
-# interop: timeout 420
+# interop: timeout 600
 LIFE_PHASES="child" exec bash "$(dirname "$0")/life_collision.sh"
